@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * vsteer tun steering program (TUNSETSTEERINGEBPF), a drop-in for QEMU's
+ * ebpf-rss-fds: computes the virtio-net RSS hash exactly as
+ * rss-semantics.md says and returns the queue. The hash value goes to
+ * __sk_buff->cb[0] and the report type to cb[1], where the kernel patches
+ * pick them up for virtio_net_hdr_v1_hash.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define VSTEER_LOAD(ctx, off, dst, len) \
+	bpf_skb_load_bytes_relative((ctx), (off), (dst), (len), BPF_HDR_START_MAC)
+
+#include "vsteer_abi.h"
+#include "parse.h"
+#include "rss_select.h"
+#include "toeplitz.h"
+#include "steering_maps.h"
+
+static __always_inline void vsteer_count(struct __sk_buff *skb, __u32 queue, __u32 report,
+					 int rebuilt, int redirected)
+{
+	__u32 zero = 0;
+	struct vsteer_stats *s = bpf_map_lookup_elem(&stats, &zero);
+	__u64 *by_report;
+
+	if (!s)
+		return;
+	s->packets++;
+	s->bytes += skb->len;
+	if (rebuilt > 0)
+		s->table_rebuilds++;
+	if (!redirected)
+		s->not_redirected++;
+	by_report = (__u64 *)&s->by_report;
+	if (report < VSTEER_REPORT_COUNT)
+		by_report[report]++;
+	s->by_queue[queue % VSTEER_MAX_QUEUES]++;
+}
+
+SEC("socket")
+int vsteer_tun_steering(struct __sk_buff *skb)
+{
+	__u32 zero = 0, one = 1, hash = 0, queue, index;
+	struct vsteer_toeplitz_cache *lo, *hi;
+	struct vsteer_hash_input in = {};
+	struct vsteer_flow flow = {};
+	struct vsteer_rss_config *cfg;
+	struct vsteer_toeplitz_key *key;
+	int rebuilt = 0, redirected = 0;
+	__u16 *entry;
+
+	cfg = bpf_map_lookup_elem(&config, &zero);
+	key = bpf_map_lookup_elem(&toeplitz_key, &zero);
+	lo = bpf_map_lookup_elem(&toeplitz_cache, &zero);
+	hi = bpf_map_lookup_elem(&toeplitz_cache, &one);
+	if (!cfg || !key || !lo || !hi)
+		return 0;
+
+	vsteer_parse(skb, &flow);
+	vsteer_select_hash(&in, &flow, cfg->hash_types);
+	if (in.len) {
+		rebuilt = vsteer_toeplitz_refresh(lo, hi, key);
+		if (rebuilt < 0)
+			in.report = VSTEER_REPORT_NONE;
+		else
+			hash = vsteer_toeplitz_hash(lo, hi, &in);
+	}
+
+	queue = cfg->default_queue;
+	if (in.report != VSTEER_REPORT_NONE && cfg->redirect && cfg->indirections_len) {
+		index = hash & (cfg->indirections_len - 1) & (VSTEER_MAX_TABLE_LEN - 1);
+		entry = bpf_map_lookup_elem(&indirection_table, &index);
+		if (entry) {
+			queue = *entry;
+			redirected = 1;
+		}
+	}
+
+	skb->cb[VSTEER_CB_HASH_VALUE] = hash;
+	skb->cb[VSTEER_CB_HASH_REPORT] = in.report;
+	vsteer_count(skb, queue, in.report, rebuilt, redirected);
+	return queue;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
