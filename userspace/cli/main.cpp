@@ -1,1 +1,26 @@
-int main() { return 0; }
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// vsteer: virtio-net RSS steering for tap devices with eBPF.
+#include "commands.hpp"
+
+#include <cstdio>
+#include <exception>
+#include <system_error>
+
+int main(int argc, char **argv)
+{
+	CLI::App app{"vsteer: virtio-exact eBPF RSS steering for tap devices (QEMU ebpf-rss-fds compatible)"};
+	app.require_subcommand(1);
+	app.set_version_flag("--version", "vsteer 0.1.0");
+	vsteer::cli::register_tap_commands(app);
+	vsteer::cli::register_hash_command(app);
+
+	try {
+		app.parse(argc, argv);
+	} catch (const CLI::ParseError &e) {
+		return app.exit(e);
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "vsteer: error: %s\n", e.what());
+		return 1;
+	}
+	return 0;
+}

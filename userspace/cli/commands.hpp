@@ -1,0 +1,12 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// Each group of subcommands lives in its own cmd_*.cpp and registers itself here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace vsteer::cli {
+
+void register_tap_commands(CLI::App &app);  // attach, set, show, list, detach (cmd_tap.cpp)
+void register_hash_command(CLI::App &app);  // hash (cmd_hash.cpp)
+
+} // namespace vsteer::cli
