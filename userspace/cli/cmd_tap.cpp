@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// attach, set, show, list, detach: the life cycle of a tap's steering program.
+#include "commands.hpp"
+#include "error.hpp"
+#include "json_writer.hpp"
+#include "steering_objects.hpp"
+#include "tap_control.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <optional>
+
+namespace vsteer::cli {
+namespace {
+
+struct TapOptions {
+	std::string tap;
+	std::string pin_dir;
+	std::string dir() const { return pin_dir.empty() ? default_pin_dir(tap) : pin_dir; }
+};
+
+void add_tap_options(CLI::App *cmd, TapOptions &o)
+{
+	cmd->add_option("--tap", o.tap, "tap device name (in the current network namespace)")->required();
+	cmd->add_option("--pin-dir", o.pin_dir, "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
+}
+
+// The number of queues the configuration must fit: the tap's attached queues, or
+// --queues where no process holds them.
+unsigned effective_queues(const TapInfo &info, unsigned requested)
+{
+	if (info.queues > 0) {
+		if (requested > info.queues)
+			throw Error(EINVAL, "tap " + info.name,
+				    "--queues " + std::to_string(requested) + " but only " + std::to_string(info.queues) +
+					    " queues are attached",
+				    "the table may only name attached queues");
+		return requested ? requested : info.queues;
+	}
+	if (!requested)
+		throw Error(EINVAL, "tap " + info.name, "no queues are attached, so their number is unknown",
+			    "pass --queues N (the queues QEMU will open)");
+	return requested;
+}
+
+// ---------------------------------------------------------------- attach
+struct AttachOptions : TapOptions {
+	bool create = false;
+	unsigned queues = 0;
+};
+
+void run_attach(const AttachOptions &o)
+{
+	ensure_bpffs();
+	const std::string dir = o.dir();
+	bool created_tap = false;
+	auto info = query_tap(o.tap);
+	if (!info) {
+		if (!o.create)
+			throw Error(ENODEV, "tap " + o.tap, "no such device in this network namespace",
+				    "add --create --queues N to create a persistent multiqueue tap");
+		if (!o.queues)
+			throw Error(EINVAL, "tap " + o.tap, "--create needs --queues N");
+		create_tap(o.tap, o.queues);
+		created_tap = true;
+		info = query_tap(o.tap);
+	}
+	try {
+		if (!info->is_tap)
+			throw Error(EINVAL, "device " + o.tap, "is a tun (layer 3) device", "steering needs a tap");
+		unsigned queues = effective_queues(*info, o.queues);
+		bool reused = SteeringObjects::is_pinned(dir);
+		SteeringObjects objs = reused ? SteeringObjects::open_pinned(dir) : SteeringObjects::load();
+		if (reused) {
+			try {
+				objs.read_config().validate(queues);
+			} catch (const ConfigError &e) {
+				throw Error(EINVAL, "pinned configuration in " + dir, e.what(),
+					    "fix it with `vsteer set --tap " + o.tap + "` first");
+			}
+		} else {
+			objs.write_config(default_config(queues));
+			objs.pin(dir);
+		}
+		try {
+			attach_steering(o.tap, objs.prog_fd());
+		} catch (...) {
+			if (!reused)
+				SteeringObjects::unpin(dir);
+			throw;
+		}
+		std::printf("attached steering program (id %u) to %s: %u queues, pins in %s%s\n", objs.prog_id(),
+			    o.tap.c_str(), queues, dir.c_str(), reused ? " (reused, configuration kept)" : "");
+	} catch (...) {
+		if (created_tap)
+			try {
+				delete_tap(o.tap);
+			} catch (...) {
+			}
+		throw;
+	}
+}
+
+// ---------------------------------------------------------------- set
+struct SetOptions : TapOptions {
+	std::string key, types, indirection;
+	std::optional<unsigned> equal, unclassified, queues;
+};
+
+void run_set(const SetOptions &o)
+{
+	SteeringObjects objs = SteeringObjects::open_pinned(o.dir());
+	RssConfig c = objs.read_config();
+	auto info = query_tap(o.tap);
+	unsigned queues = o.queues.value_or(0);
+	if (info && info->queues && !o.queues)
+		queues = info->queues;
+	if (!o.key.empty())
+		c.key = o.key == "random" ? random_key() : parse_key(o.key);
+	if (!o.types.empty())
+		c.hash_types = parse_hash_types(o.types);
+	if (o.equal)
+		c.table = equal_table(*o.equal);
+	if (!o.indirection.empty())
+		c.table = parse_table(o.indirection);
+	if (o.unclassified)
+		c.unclassified_queue = static_cast<uint16_t>(*o.unclassified);
+	c.validate(queues); // nothing is written unless the whole configuration is valid
+	objs.write_config(c);
+	std::printf("%s: key %s, types %s, table %zu entries, unclassified queue %u\n", o.tap.c_str(),
+		    format_key(c.key).c_str(), format_hash_types(c.hash_types).c_str(), c.table.size(),
+		    c.unclassified_queue);
+}
+
+// ---------------------------------------------------------------- show
+struct ShowOptions : TapOptions {
+	bool json = false;
+};
+
+void show_json(const ShowOptions &o, const std::optional<TapInfo> &info, const SteeringObjects &objs)
+{
+	RssConfig c = objs.read_config();
+	StatsTotals s = objs.read_stats();
+	JsonWriter j;
+	j.begin_object().value("tap", o.tap).value("pin_dir", o.dir()).value("prog_id", objs.prog_id());
+	j.value("tap_present", info.has_value());
+	if (info)
+		j.value("queues", info->queues).value("multi_queue", info->multi_queue).value("vnet_hdr", info->vnet_hdr);
+	j.begin_object("config").value("key", format_key(c.key)).value("hash_types", format_hash_types(c.hash_types));
+	j.value("hash_types_mask", c.hash_types).value("redirect", c.redirect);
+	j.value("unclassified_queue", c.unclassified_queue).array("indirection_table", c.table).end_object();
+	j.begin_object("stats").value("packets", s.packets).value("bytes", s.bytes);
+	j.value("table_rebuilds", s.table_rebuilds).value("not_redirected", s.not_redirected);
+	j.begin_object("by_report");
+	for (uint8_t r = 0; r < VSTEER_REPORT_COUNT; r++)
+		j.value(report_name(r), s.by_report[r]);
+	j.end_object().begin_object("by_queue");
+	for (unsigned q = 0; q < VSTEER_MAX_QUEUES; q++)
+		if (s.by_queue[q])
+			j.value(std::to_string(q), s.by_queue[q]);
+	j.end_object().end_object().end_object();
+	std::cout << j.str();
+}
+
+void show_text(const ShowOptions &o, const std::optional<TapInfo> &info, const SteeringObjects &objs)
+{
+	RssConfig c = objs.read_config();
+	StatsTotals s = objs.read_stats();
+	std::printf("tap %s", o.tap.c_str());
+	if (info)
+		std::printf(": %u queues attached%s%s\n", info->queues, info->multi_queue ? ", multiqueue" : "",
+			    info->vnet_hdr ? ", vnet_hdr" : "");
+	else
+		std::printf(": (not present in this network namespace)\n");
+	std::printf("  program id %u, pins in %s\n", objs.prog_id(), o.dir().c_str());
+	std::printf("  key          %s\n", format_key(c.key).c_str());
+	std::printf("  hash types   %s\n", format_hash_types(c.hash_types).c_str());
+	std::printf("  redirect     %s, unclassified queue %u\n", c.redirect ? "on" : "off (report only)",
+		    c.unclassified_queue);
+	std::printf("  table (%zu)  ", c.table.size());
+	for (size_t i = 0; i < c.table.size(); i++)
+		std::printf("%u%s", c.table[i], i + 1 < c.table.size() ? "," : "\n");
+	std::printf("  packets %llu, bytes %llu, key changes seen %llu\n", (unsigned long long)s.packets,
+		    (unsigned long long)s.bytes, (unsigned long long)s.table_rebuilds);
+	std::printf("  by report   ");
+	for (uint8_t r = 0; r < VSTEER_REPORT_COUNT; r++)
+		if (s.by_report[r])
+			std::printf(" %s=%llu", report_name(r), (unsigned long long)s.by_report[r]);
+	std::printf("\n  by queue    ");
+	for (unsigned q = 0; q < VSTEER_MAX_QUEUES; q++)
+		if (s.by_queue[q])
+			std::printf(" %u=%llu", q, (unsigned long long)s.by_queue[q]);
+	std::printf("\n");
+}
+
+void run_show(const ShowOptions &o)
+{
+	SteeringObjects objs = SteeringObjects::open_pinned(o.dir());
+	auto info = query_tap(o.tap);
+	if (o.json)
+		show_json(o, info, objs);
+	else
+		show_text(o, info, objs);
+}
+
+// ---------------------------------------------------------------- list
+void run_list(bool json)
+{
+	namespace fs = std::filesystem;
+	std::vector<std::string> taps;
+	std::error_code ec;
+	for (const auto &e : fs::directory_iterator(kPinRoot, ec))
+		if (e.is_directory() && SteeringObjects::is_pinned(e.path().string()))
+			taps.push_back(e.path().filename().string());
+	std::sort(taps.begin(), taps.end());
+	JsonWriter j;
+	j.begin_array();
+	for (const auto &tap : taps) {
+		std::optional<TapInfo> info;
+		try {
+			info = query_tap(tap);
+		} catch (const std::exception &) {
+		}
+		RssConfig c = SteeringObjects::open_pinned(default_pin_dir(tap)).read_config();
+		if (json) {
+			j.begin_object().value("tap", tap).value("tap_present", info.has_value());
+			j.value("queues", info ? info->queues : 0u).value("table_len", c.table.size());
+			j.value("hash_types", format_hash_types(c.hash_types)).end_object();
+		} else {
+			std::printf("%-16s %-8s queues %-3u table %-3zu types %s\n", tap.c_str(),
+				    info ? "present" : "absent", info ? info->queues : 0u, c.table.size(),
+				    format_hash_types(c.hash_types).c_str());
+		}
+	}
+	if (json)
+		std::cout << j.end_array().str();
+	else if (taps.empty())
+		std::printf("no taps attached (pins under %s)\n", kPinRoot);
+}
+
+// ---------------------------------------------------------------- detach
+struct DetachOptions : TapOptions {
+	bool keep_pins = false;
+};
+
+void run_detach(const DetachOptions &o)
+{
+	const std::string dir = o.dir();
+	bool pinned = SteeringObjects::is_pinned(dir);
+	auto info = query_tap(o.tap);
+	if (!info && !pinned)
+		throw Error(ENOENT, "tap " + o.tap, "neither the device nor pins in " + dir + " exist",
+			    "nothing to detach");
+	if (info)
+		detach_steering(o.tap);
+	if (!o.keep_pins)
+		SteeringObjects::unpin(dir);
+	std::printf("detached %s%s\n", o.tap.c_str(), o.keep_pins ? " (pins kept)" : "");
+}
+
+} // namespace
+
+void register_tap_commands(CLI::App &app)
+{
+	auto a = std::make_shared<AttachOptions>();
+	auto *attach = app.add_subcommand("attach", "Load, pin and attach the steering program to a tap");
+	add_tap_options(attach, *a);
+	attach->add_flag("--create", a->create, "create a persistent multiqueue tap first");
+	attach->add_option("--queues", a->queues, "number of queues (read from the kernel when attached)")
+		->check(CLI::Range(1, VSTEER_MAX_QUEUES));
+	attach->callback([a] { run_attach(*a); });
+
+	auto s = std::make_shared<SetOptions>();
+	auto *set = app.add_subcommand("set", "Change the live RSS configuration of an attached tap");
+	add_tap_options(set, *s);
+	set->add_option("--key", s->key, "40-byte Toeplitz key in hex, or 'random'");
+	set->add_option("--hash-types", s->types, "comma list: ipv4,tcpv4,udpv4,ipv6,tcpv6,udpv6,ip_ex,tcp_ex,udp_ex");
+	auto *eq = set->add_option("--equal", s->equal, "spread a 128-entry table evenly over N queues");
+	auto *ind = set->add_option("--indirection", s->indirection, "explicit table Q,Q,... (power-of-two length)");
+	eq->excludes(ind);
+	set->add_option("--unclassified", s->unclassified, "queue for packets without a hash");
+	set->add_option("--queues", s->queues, "validate against N queues (default: the attached queues)");
+	set->callback([s] { run_set(*s); });
+
+	auto sh = std::make_shared<ShowOptions>();
+	auto *show = app.add_subcommand("show", "Show a tap's configuration and counters");
+	add_tap_options(show, *sh);
+	show->add_flag("--json", sh->json, "machine-readable output");
+	show->callback([sh] { run_show(*sh); });
+
+	auto json = std::make_shared<bool>(false);
+	auto *list = app.add_subcommand("list", "List taps with pinned steering objects");
+	list->add_flag("--json", *json, "machine-readable output");
+	list->callback([json] { run_list(*json); });
+
+	auto d = std::make_shared<DetachOptions>();
+	auto *detach = app.add_subcommand("detach", "Detach the steering program and remove the pins");
+	add_tap_options(detach, *d);
+	detach->add_flag("--keep-pins", d->keep_pins, "keep the pinned program and maps (configuration)");
+	detach->callback([d] { run_detach(*d); });
+}
+
+} // namespace vsteer::cli
