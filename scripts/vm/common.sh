@@ -1,0 +1,52 @@
+# shellcheck shell=bash
+# Shared settings of the vsteer VM scripts (sourced, not executed).
+
+VM_SCRIPTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_ROOT=$(cd "$VM_SCRIPTS_DIR/../.." && pwd)
+# Everything big lives outside the checkout.
+VSTEER_CACHE=${VSTEER_CACHE:-/var/cache/vsteer}
+KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
+KERNEL_PKG=${KERNEL_PKG:-linux-source-6.12}
+PATCH_DIR=$REPO_ROOT/kernel-patches
+CONFIG_FRAGMENT=$VM_SCRIPTS_DIR/kernel.config
+JOBS=${JOBS:-$(nproc)}
+
+export CCACHE_DIR=${CCACHE_DIR:-$VSTEER_CACHE/ccache}
+export CCACHE_NOHASHDIR=true
+export CCACHE_COMPILERCHECK=content
+
+log() { printf '[vm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf '[vm] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# The patches of the series, in order, as absolute paths.
+series_patches() {
+	local p
+	[ -f "$PATCH_DIR/series" ] || return 0
+	while read -r p; do
+		case $p in ''|'#'*) continue ;; esac
+		printf '%s\n' "$PATCH_DIR/$p"
+	done <"$PATCH_DIR/series"
+}
+
+# Cache key of one kernel variant: sha256 of everything that goes into it.
+kernel_key() {
+	local variant=$1
+	{
+		echo "vsteer-kernel-v1 $variant"
+		dpkg-query -W -f '${Version}\n' "$KERNEL_PKG" 2>/dev/null ||
+			stat -c '%s %Y' "$KERNEL_TARBALL"
+		gcc --version | head -n1
+		ccache --version | head -n1
+		cat "$CONFIG_FRAGMENT"
+		cat "$VM_SCRIPTS_DIR/build-kernel.sh"
+		if [ "$variant" = patched ]; then
+			local p
+			for p in $(series_patches); do
+				basename "$p"
+				cat "$p"
+			done
+		fi
+	} | sha256sum | cut -c1-16
+}
+
+kernel_image_dir() { echo "$VSTEER_CACHE/images/$1-$(kernel_key "$1")"; }
