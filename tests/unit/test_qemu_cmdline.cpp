@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// `vsteer run-qemu` command-line rewriting: finding the tap's netdev and virtio-net device,
+// adding ebpf-rss-fds in QEMU's JSON -device form, typed conversion of key=value devices,
+// and the errors for every missing or ambiguous piece.
+#include "qemu_cmdline.hpp"
+#include "qemu_json.hpp"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using namespace vsteer::qemu;
+
+namespace {
+
+using Argv = std::vector<std::string>;
+
+// Types as QEMU 10.0's `-device virtio-net-pci,help` prints them (abridged).
+const char *kHelp = R"(virtio-net-pci options:
+  acpi-index=<uint32>    -  (default: 0)
+  addr=<str>             - Slot and optional function number, example: 06.0 or 06 (default: -1)
+  bootindex=<int32>
+  disable-legacy=<OnOffAuto> - on/off/auto (default: auto)
+  ebpf-rss-fds=<list>    -  (default: [])
+  hash=<bool>            - on/off (default: off)
+  host_mtu=<uint16>      -  (default: 0)
+  mac=<str>              - Ethernet 6-byte MAC Address, example: 52:54:00:12:34:56
+  mq=<bool>              - on/off (default: off)
+  netdev=<str>           - ID of a netdev to use as a backend
+  rss=<bool>             - on/off (default: off)
+  vectors=<uint32>       -  (default: 4294967295)
+  virtio-backend=<child<virtio-net-device>>
+  x-max-bounce-buffer-size=<size> - Maximum buffer size (default: 4096)
+)";
+
+const EbpfRssFds kFds{30, 31, 32, 33};
+
+std::string error_of(const Argv &argv, const TargetSelector &sel)
+{
+	try {
+		add_ebpf_rss_fds(argv, sel, kFds, parse_device_help(kHelp));
+	} catch (const CmdlineError &e) {
+		return e.what();
+	}
+	return "";
+}
+
+bool contains(const std::string &s, const std::string &part)
+{
+	return s.find(part) != std::string::npos;
+}
+
+} // namespace
+
+TEST_CASE("QEMU version: parsed from -version, 9.0 is the minimum")
+{
+	auto v = parse_qemu_version("QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2+deb13u1~bpo12+1)\n"
+				    "Copyright (c) 2003-2025 Fabrice Bellard and the QEMU Project developers\n");
+	REQUIRE(v);
+	CHECK(v->major == 10);
+	CHECK(v->minor == 0);
+	CHECK(v->micro == 2);
+	CHECK(*v >= kMinEbpfRssFdsVersion);
+	auto old = parse_qemu_version("QEMU emulator version 8.2.2 (Debian 1:8.2.2+ds-0ubuntu1)");
+	REQUIRE(old);
+	CHECK(*old < kMinEbpfRssFdsVersion);
+	auto two = parse_qemu_version("QEMU emulator version 9.0");
+	REQUIRE(two);
+	CHECK(*two == QemuVersion{9, 0, 0});
+	CHECK_FALSE(parse_qemu_version("qemu-system-x86_64: -version: invalid option"));
+	CHECK(format_version({9, 1, 3}) == "9.1.3");
+}
+
+TEST_CASE("-device help: property types")
+{
+	auto t = parse_device_help(kHelp);
+	CHECK(t.at("mq") == "bool");
+	CHECK(t.at("vectors") == "uint32");
+	CHECK(t.at("addr") == "str");
+	CHECK(t.at("ebpf-rss-fds") == "list");
+	CHECK(t.at("disable-legacy") == "OnOffAuto");
+	CHECK(t.at("virtio-backend") == "child<virtio-net-device");
+	CHECK(t.count("virtio-net-pci options:") == 0);
+}
+
+TEST_CASE("keyval: QemuOpts syntax")
+{
+	auto kv = parse_keyval("virtio-net-pci,netdev=n0,mq=on,romfile=a,,b,no-hash,rss", "driver");
+	REQUIRE(kv.size() == 6);
+	CHECK(kv[0] == std::pair<std::string, std::string>{"driver", "virtio-net-pci"});
+	CHECK(kv[1].second == "n0");
+	CHECK(kv[3] == std::pair<std::string, std::string>{"romfile", "a,b"});
+	CHECK(kv[4] == std::pair<std::string, std::string>{"hash", "off"});
+	CHECK(kv[5] == std::pair<std::string, std::string>{"rss", "on"});
+	CHECK(format_keyval(kv) == "driver=virtio-net-pci,netdev=n0,mq=on,romfile=a,,b,hash=off,rss=on");
+	CHECK(parse_keyval("driver=e1000,id=x", "driver")[0].second == "e1000");
+	CHECK_THROWS_AS(parse_keyval("a,,,=b", "driver"), CmdlineError);
+}
+
+TEST_CASE("key=value device becomes typed JSON with ebpf-rss-fds")
+{
+	Argv argv{"qemu-system-x86_64", "-m", "512", "-netdev", "tap,id=n0,ifname=vst0,script=no,downscript=no,queues=4,vhost=off",
+		  "-device", "virtio-net-pci,netdev=n0,mq=on,rss=on,vectors=10,mac=52:54:00:12:34:56,addr=3,bootindex=1",
+		  "-kernel", "bz"};
+	auto r = add_ebpf_rss_fds(argv, TargetSelector{"vst0", ""}, kFds, parse_device_help(kHelp));
+	CHECK(r.target.netdev_id == "n0");
+	CHECK(r.target.driver == "virtio-net-pci");
+	CHECK(r.target.device_index == 6);
+	CHECK(r.notes.empty());
+	CHECK(r.argv.size() == argv.size());
+	CHECK(r.argv[5] == "-device");
+	CHECK(r.argv[6] == r.device);
+	CHECK(r.device == R"({"driver":"virtio-net-pci","netdev":"n0","mq":true,"rss":true,"vectors":10,)"
+			  R"("mac":"52:54:00:12:34:56","addr":"3","bootindex":1,"ebpf-rss-fds":["30","31","32","33"]})");
+	// Everything else untouched.
+	for (size_t i = 0; i < argv.size(); i++)
+		if (i != 6)
+			CHECK(r.argv[i] == argv[i]);
+}
+
+TEST_CASE("JSON device keeps its form and key order; JSON netdev is found")
+{
+	Argv argv{"qemu", "--netdev", R"({"type":"tap","id":"net0","ifname":"vst1","queues":4,"vhost":false})",
+		  "-device", R"({ "driver": "virtio-net-pci", "netdev": "net0", "mq": true, "rss": true, "id": "nic0" })"};
+	auto r = add_ebpf_rss_fds(argv, TargetSelector{"vst1", ""}, kFds, {});
+	CHECK(r.device == R"({"driver":"virtio-net-pci","netdev":"net0","mq":true,"rss":true,"id":"nic0","ebpf-rss-fds":["30","31","32","33"]})");
+	auto back = Json::parse(r.argv[4]);
+	CHECK(back.find("ebpf-rss-fds")->as_array().size() == 4);
+	CHECK(back.find("ebpf-rss-fds")->as_array()[0].as_string() == "30");
+}
+
+TEST_CASE("rss is added when the device does not say, refused when it is off")
+{
+	Argv argv{"qemu", "-netdev", "tap,id=n0,ifname=t0", "-device", "virtio-net-pci,netdev=n0"};
+	auto r = add_ebpf_rss_fds(argv, TargetSelector{"t0", ""}, kFds, parse_device_help(kHelp));
+	CHECK(r.device == R"({"driver":"virtio-net-pci","netdev":"n0","rss":true,"ebpf-rss-fds":["30","31","32","33"]})");
+	REQUIRE(r.notes.size() == 1);
+	CHECK(contains(r.notes[0], "rss"));
+	CHECK(contains(error_of({"qemu", "-netdev", "tap,id=n0,ifname=t0", "-device", "virtio-net-pci,netdev=n0,rss=off"}, TargetSelector{"t0", ""}),
+		       "rss=off"));
+	CHECK(contains(error_of({"qemu", "-netdev", "tap,id=n0,ifname=t0", "-device", R"({"driver":"virtio-net-pci","netdev":"n0","rss":false})"},
+				TargetSelector{"t0", ""}),
+		       "rss=off"));
+}
+
+TEST_CASE("without QEMU's help: on/off and plain numbers typed, string properties kept")
+{
+	auto j = device_to_json(parse_keyval("virtio-net-pci,netdev=n0,mq=on,vectors=10,addr=3,id=7,mac=52:54:00:00:00:01", "driver"), {});
+	CHECK(j.dump() == R"({"driver":"virtio-net-pci","netdev":"n0","mq":true,"vectors":10,"addr":"3","id":"7","mac":"52:54:00:00:00:01"})");
+}
+
+TEST_CASE("typed conversion: sizes, hex integers, bad booleans")
+{
+	auto types = parse_device_help(kHelp);
+	auto j = device_to_json(parse_keyval("virtio-net-pci,x-max-bounce-buffer-size=8k,host_mtu=0x400,disable-legacy=on", "driver"), types);
+	CHECK(j.dump() == R"({"driver":"virtio-net-pci","x-max-bounce-buffer-size":8192,"host_mtu":1024,"disable-legacy":"on"})");
+	CHECK_THROWS_WITH_AS(device_to_json(parse_keyval("virtio-net-pci,mq=maybe", "driver"), types),
+			     doctest::Contains("boolean"), CmdlineError);
+	CHECK_THROWS_AS(device_to_json(parse_keyval("virtio-net-pci,mq=on,mq=off", "driver"), types), CmdlineError);
+}
+
+TEST_CASE("the right device among several NICs; --netdev for fd-passed taps")
+{
+	Argv argv{"qemu",
+		  "-netdev", "tap,id=a,ifname=other,script=no",
+		  "-device", "virtio-net-pci,netdev=a,mac=52:54:00:00:00:0a",
+		  "-netdev", "tap,id=b,ifname=vst0,queues=4",
+		  "-device", "virtio-net-pci,netdev=b,mq=on,rss=on",
+		  "-netdev", "tap,id=c,fds=40:41:42:43,vhost=off",
+		  "-device", "virtio-net-pci,netdev=c,mq=on,rss=on"};
+	auto r = add_ebpf_rss_fds(argv, TargetSelector{"vst0", ""}, kFds, parse_device_help(kHelp));
+	CHECK(r.target.netdev_id == "b");
+	CHECK(r.target.device_index == 8);
+	CHECK(r.argv[4] == argv[4]);
+	CHECK(r.argv[12] == argv[12]);
+	auto byid = add_ebpf_rss_fds(argv, {.tap = "vst9", .netdev_id = "c"}, kFds, parse_device_help(kHelp));
+	CHECK(byid.target.device_index == 12);
+	CHECK(highest_fd_referenced(argv) == 43);
+}
+
+TEST_CASE("errors: missing tap netdev, missing device, ambiguity, wrong device, -nic")
+{
+	auto types = parse_device_help(kHelp);
+	(void)types;
+	// no netdev for the tap; the message lists the tap netdevs that exist
+	auto e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=other", "-device", "virtio-net-pci,netdev=n0"}, TargetSelector{"vst0", ""});
+	CHECK(contains(e, "no -netdev uses tap 'vst0'"));
+	CHECK(contains(e, "ifname=other"));
+	CHECK(contains(error_of({"qemu", "-m", "1G"}, TargetSelector{"vst0", ""}), "no -netdev uses tap 'vst0'"));
+	CHECK(contains(error_of({}, TargetSelector{"vst0", ""}), "no QEMU command line"));
+	// two netdevs name the same tap
+	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-netdev", "tap,id=n1,ifname=vst0"}, TargetSelector{"vst0", ""});
+	CHECK(contains(e, "is used by 2 netdevs"));
+	// netdev without a device
+	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "virtio-net-pci,netdev=zz"}, TargetSelector{"vst0", ""});
+	CHECK(contains(e, "no -device uses netdev 'n0'"));
+	CHECK(contains(e, R"("driver":"virtio-net-pci","netdev":"n0")"));
+	// two devices on one netdev
+	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "virtio-net-pci,netdev=n0",
+		      "-device", "virtio-net-pci,netdev=n0,id=second"},
+		     TargetSelector{"vst0", ""});
+	CHECK(contains(e, "used by 2 devices"));
+	// not virtio-net
+	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "e1000,netdev=n0"}, TargetSelector{"vst0", ""});
+	CHECK(contains(e, "'e1000' device"));
+	// already has fds
+	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0",
+		      "-device", R"({"driver":"virtio-net-pci","netdev":"n0","ebpf-rss-fds":["3","4","5","6"]})"},
+		     TargetSelector{"vst0", ""});
+	CHECK(contains(e, "already has ebpf-rss-fds"));
+	// -nic and -net cannot carry the property
+	e = error_of({"qemu", "-nic", "tap,ifname=vst0,model=virtio-net-pci"}, TargetSelector{"vst0", ""});
+	CHECK(contains(e, "-nic cannot carry ebpf-rss-fds"));
+	e = error_of({"qemu", "-net", "nic,model=virtio", "-net", "tap,ifname=vst0"}, TargetSelector{"vst0", ""});
+	CHECK(contains(e, "-net cannot carry ebpf-rss-fds"));
+	// --netdev naming a non-tap netdev, netdev without id
+	e = error_of({"qemu", "-netdev", "user,id=u0", "-device", "virtio-net-pci,netdev=u0"}, TargetSelector{"", "u0"});
+	CHECK(contains(e, "is not a tap netdev"));
+	e = error_of({"qemu", "-netdev", "tap,ifname=vst0"}, TargetSelector{"vst0", ""});
+	CHECK(contains(e, "has no id="));
+	// malformed JSON, value missing
+	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", R"({"driver":"virtio-net-pci",)"}, TargetSelector{"vst0", ""});
+	CHECK(contains(e, "invalid JSON"));
+	e = error_of({"qemu", "-device"}, TargetSelector{"vst0", ""});
+	CHECK(contains(e, "has no value"));
+}
+
+TEST_CASE("fds that would collide with stdio are refused")
+{
+	Argv argv{"qemu", "-netdev", "tap,id=n0,ifname=t0", "-device", "virtio-net-pci,netdev=n0,rss=on"};
+	CHECK_THROWS_AS(add_ebpf_rss_fds(argv, TargetSelector{"t0", ""}, {2, 30, 31, 32}, {}), CmdlineError);
+}
+
+TEST_CASE("highest fd referenced on the command line")
+{
+	CHECK(highest_fd_referenced({"qemu", "-m", "512"}) == -1);
+	CHECK(highest_fd_referenced({"qemu", "-netdev", "tap,id=n0,fd=23,vhostfd=27"}) == 27);
+	CHECK(highest_fd_referenced({"qemu", "-netdev", "tap,id=n0,fds=20:21,vhostfds=22:29"}) == 29);
+	CHECK(highest_fd_referenced({"qemu", "-add-fd", "fd=45,set=2"}) == 45);
+	CHECK(highest_fd_referenced({"qemu", "-netdev", R"({"type":"tap","id":"n","fds":"31:32"})"}) == 32);
+	CHECK(highest_fd_referenced({"qemu", "-drive", "file=/dev/fd/3"}) == -1);
+}
+
+TEST_CASE("JSON value: round trip and escapes")
+{
+	auto j = Json::parse(R"({"a":[1,-2,3.5,true,false,null],"s":"x\"y\\z\n\u00e9"})");
+	CHECK(j.find("a")->as_array()[1].as_int() == -2);
+	CHECK(j.find("s")->as_string() == "x\"y\\z\n\xc3\xa9");
+	CHECK(Json::parse(j.dump()) == j);
+	CHECK_THROWS_AS(Json::parse("{\"a\":1} x"), JsonError);
+	CHECK_THROWS_AS(Json::parse("[1,"), JsonError);
+}
+
+TEST_CASE("shell quoting for messages and --dry-run")
+{
+	CHECK(shell_join({"qemu", "-device", R"({"a":"b"})", "it's"}) == R"(qemu -device '{"a":"b"}' 'it'\''s')");
+}
