@@ -18,6 +18,14 @@
 #include "toeplitz.h"
 #include "steering_maps.h"
 
+/* Loader bookkeeping, never read by the program; pinned with the others. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vsteer_meta);
+} meta SEC(".maps");
+
 static __always_inline void vsteer_count(struct __sk_buff *skb, __u32 queue, __u32 report,
 					 int rebuilt, int redirected)
 {

@@ -28,8 +28,10 @@ void add_tap_options(CLI::App *cmd, TapOptions &o)
 
 // The number of queues the configuration must fit: the tap's attached queues, or
 // --queues where no process holds them.
-unsigned effective_queues(const TapInfo &info, unsigned requested)
+unsigned effective_queues(const TapInfo &info, unsigned requested, unsigned remembered = 0)
 {
+	if (!requested && !info.queues)
+		requested = remembered;
 	if (info.queues > 0) {
 		if (requested > info.queues)
 			throw Error(EINVAL, "tap " + info.name,
@@ -69,9 +71,9 @@ void run_attach(const AttachOptions &o)
 	try {
 		if (!info->is_tap)
 			throw Error(EINVAL, "device " + o.tap, "is a tun (layer 3) device", "steering needs a tap");
-		unsigned queues = effective_queues(*info, o.queues);
 		bool reused = SteeringObjects::is_pinned(dir);
 		SteeringObjects objs = reused ? SteeringObjects::open_pinned(dir) : SteeringObjects::load();
+		unsigned queues = effective_queues(*info, o.queues, reused ? objs.queues() : 0);
 		if (reused) {
 			try {
 				objs.read_config().validate(queues);
@@ -81,6 +83,7 @@ void run_attach(const AttachOptions &o)
 			}
 		} else {
 			objs.write_config(default_config(queues));
+			objs.set_queues(queues);
 			objs.pin(dir);
 		}
 		try {
@@ -114,8 +117,8 @@ void run_set(const SetOptions &o)
 	RssConfig c = objs.read_config();
 	auto info = query_tap(o.tap);
 	unsigned queues = o.queues.value_or(0);
-	if (info && info->queues && !o.queues)
-		queues = info->queues;
+	if (!queues)
+		queues = info && info->queues ? info->queues : objs.queues();
 	if (!o.key.empty())
 		c.key = o.key == "random" ? random_key() : parse_key(o.key);
 	if (!o.types.empty())
@@ -126,7 +129,11 @@ void run_set(const SetOptions &o)
 		c.table = parse_table(o.indirection);
 	if (o.unclassified)
 		c.unclassified_queue = static_cast<uint16_t>(*o.unclassified);
-	c.validate(queues); // nothing is written unless the whole configuration is valid
+	try {
+		c.validate(queues); // nothing is written unless the whole configuration is valid
+	} catch (const ConfigError &e) {
+		throw Error(EINVAL, "tap " + o.tap, e.what(), "nothing was changed");
+	}
 	objs.write_config(c);
 	std::printf("%s: key %s, types %s, table %zu entries, unclassified queue %u\n", o.tap.c_str(),
 		    format_key(c.key).c_str(), format_hash_types(c.hash_types).c_str(), c.table.size(),

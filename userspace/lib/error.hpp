@@ -5,21 +5,22 @@
 
 #include <cerrno>
 #include <string>
+#include <stdexcept>
 #include <system_error>
 
 namespace vsteer {
 
-class Error : public std::system_error {
+class Error : public std::runtime_error {
 public:
 	// `object`: what failed ("map config at /sys/fs/bpf/vsteer/tap0/config");
 	// `action`: what was attempted; `hint`: what the user can do (may be empty).
 	Error(int err, std::string object, std::string action, std::string hint = {})
-	    : std::system_error(err, std::generic_category(), compose(err, object, action, hint)),
-	      object_(std::move(object))
+	    : std::runtime_error(compose(err, object, action, hint)), code_(err), object_(std::move(object))
 	{
 	}
 
 	const std::string &object() const { return object_; }
+	int code() const { return code_; }
 
 private:
 	static std::string compose(int err, const std::string &object, const std::string &action,
@@ -32,6 +33,7 @@ private:
 			s += "; " + hint;
 		return s;
 	}
+	int code_;
 	std::string object_;
 };
 

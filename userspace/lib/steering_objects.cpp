@@ -17,7 +17,7 @@ namespace fs = std::filesystem;
 namespace {
 
 const char *const kPins[] = {VSTEER_PIN_PROG,  VSTEER_PIN_CONFIG, VSTEER_PIN_KEY,
-			     VSTEER_PIN_TABLE, VSTEER_PIN_CACHE,  VSTEER_PIN_STATS};
+			     VSTEER_PIN_TABLE, VSTEER_PIN_CACHE,  VSTEER_PIN_STATS, VSTEER_PIN_META};
 
 UniqueFd open_pin(const std::string &dir, const char *name)
 {
@@ -59,6 +59,7 @@ SteeringObjects SteeringObjects::load()
 			UniqueFd(dup_fd(bpf_map__fd(skel->maps.toeplitz_cache), "toeplitz_cache")), "toeplitz_cache");
 		o.stats_ = PerCpuArray<vsteer_stats>(UniqueFd(dup_fd(bpf_map__fd(skel->maps.stats), "stats")),
 						     "stats");
+		o.meta_ = decltype(o.meta_)::from_libbpf(skel->maps.meta, "meta");
 	} catch (...) {
 		tun_steering::destroy(skel);
 		throw;
@@ -76,6 +77,7 @@ SteeringObjects SteeringObjects::open_pinned(const std::string &dir)
 	o.table_ = decltype(o.table_)(open_pin(dir, VSTEER_PIN_TABLE), dir + "/" + VSTEER_PIN_TABLE);
 	o.cache_ = PerCpuArray<vsteer_toeplitz_cache>(open_pin(dir, VSTEER_PIN_CACHE), dir + "/" + VSTEER_PIN_CACHE);
 	o.stats_ = PerCpuArray<vsteer_stats>(open_pin(dir, VSTEER_PIN_STATS), dir + "/" + VSTEER_PIN_STATS);
+	o.meta_ = decltype(o.meta_)(open_pin(dir, VSTEER_PIN_META), dir + "/" + VSTEER_PIN_META);
 	return o;
 }
 
@@ -99,12 +101,18 @@ void SteeringObjects::unpin(const std::string &dir)
 void SteeringObjects::pin(const std::string &dir) const
 {
 	fs::path final_dir(dir);
-	fs::path tmp = final_dir.parent_path() / (final_dir.filename().string() + ".tmp-" + std::to_string(getpid()));
+	// bpffs refuses names with a '.', so the staging directory is a sibling tree.
+	fs::path staging = final_dir.parent_path().parent_path() / "vsteer_staging";
+	fs::path tmp = staging / (std::to_string(getpid()) + "_" + final_dir.filename().string());
 	std::error_code ec;
 	fs::create_directories(final_dir.parent_path(), ec);
+	if (!ec)
+		fs::create_directories(staging, ec);
 	if (ec)
 		throw Error(ec.value(), final_dir.parent_path().string(), "create pin root",
 			    "is /sys/fs/bpf a bpf filesystem?");
+	if (final_dir.filename().string().find('.') != std::string::npos)
+		throw Error(EINVAL, dir, "bpffs does not allow '.' in names", "pass --pin-dir without dots");
 	unpin(tmp.string());
 	if (::mkdir(tmp.c_str(), 0700))
 		throw_errno(tmp.string(), "create temporary pin directory");
@@ -120,6 +128,7 @@ void SteeringObjects::pin(const std::string &dir) const
 		pin_fd(table_.fd(), VSTEER_PIN_TABLE);
 		pin_fd(cache_.fd(), VSTEER_PIN_CACHE);
 		pin_fd(stats_.fd(), VSTEER_PIN_STATS);
+		pin_fd(meta_.fd(), VSTEER_PIN_META);
 		if (::rename(tmp.c_str(), final_dir.c_str()))
 			throw_errno(dir, "move pins into place",
 				    "the directory exists; `vsteer detach --tap NAME` removes stale pins");

@@ -52,6 +52,9 @@ public:
 	int key_fd() const { return key_.fd(); }
 	int table_fd() const { return table_.fd(); }
 	uint32_t prog_id() const;
+	// Queues the configuration was last validated against (0: unknown).
+	unsigned queues() const { return meta_.get(0).queues; }
+	void set_queues(unsigned n) { meta_.set(0, vsteer_meta{n, 0}); }
 
 private:
 	UniqueFd prog_;
@@ -60,6 +63,7 @@ private:
 	BpfMap<uint32_t, uint16_t> table_;
 	PerCpuArray<vsteer_toeplitz_cache> cache_;
 	PerCpuArray<vsteer_stats> stats_;
+	BpfMap<uint32_t, vsteer_meta> meta_;
 };
 
 } // namespace vsteer
