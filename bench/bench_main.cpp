@@ -13,6 +13,7 @@
 // vsteer's hash and report (cb[0], cb[1]) against the reference too.
 //
 // Exit status: 0 when everything ran and agreed (whatever the ratio), 1 on errors.
+#include "frame_builder.hpp"
 #include "rss_config.hpp"
 #include "rss_reference.hpp"
 #include "tun_steering.skel.h"
@@ -64,69 +65,23 @@ int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 // The frames: plain (untagged, no options or extension headers) IPv4/IPv6 x TCP/UDP,
 // using the flows of the Microsoft RSS verification suite.
 
-constexpr std::array<uint8_t, 4> kSrc4{66, 9, 149, 187};
-constexpr std::array<uint8_t, 4> kDst4{161, 142, 100, 80};
-constexpr std::array<uint8_t, 16> kSrc6{0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x1f, 0xff, 0, 0, 0, 0, 0, 0, 0, 0x07};
-constexpr std::array<uint8_t, 16> kDst6{0x3f, 0xfe, 0x25, 0x01, 0x02, 0x00, 0x00, 0x03, 0, 0, 0, 0, 0, 0, 0, 0x01};
 constexpr uint16_t kSport = 2794, kDport = 1766;
 constexpr size_t kPayload = 64;
 
-// Minimal local builder (tests/common/frame_builder.hpp was not there yet).
-void put16(Frame &f, uint16_t v)
-{
-	f.push_back(static_cast<uint8_t>(v >> 8));
-	f.push_back(static_cast<uint8_t>(v));
-}
-
-void put_l4(Frame &f, uint8_t proto)
-{
-	put16(f, kSport);
-	put16(f, kDport);
-	if (proto == 6) {                       // TCP, 20 bytes, ACK
-		f.insert(f.end(), {0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10});
-		put16(f, 65535);                        // window
-		f.insert(f.end(), {0, 0, 0, 0});        // checksum (unchecked), urgent
-	} else {                                // UDP, 8 bytes
-		put16(f, static_cast<uint16_t>(8 + kPayload));
-		put16(f, 0);
-	}
-	f.insert(f.end(), kPayload, 0xab);
-}
-
-Frame local_frame(int l3, uint8_t proto)
-{
-	Frame f{0x02, 0, 0, 0, 0, 0x01, 0x02, 0, 0, 0, 0, 0x02};
-	size_t l4_len = (proto == 6 ? 20 : 8) + kPayload;
-	if (l3 == 4) {
-		put16(f, 0x0800);
-		size_t ip = f.size();
-		f.insert(f.end(), {0x45, 0});
-		put16(f, static_cast<uint16_t>(20 + l4_len));
-		f.insert(f.end(), {0, 1, 0x40, 0, 64, proto, 0, 0}); // id 1, DF, ttl 64
-		f.insert(f.end(), kSrc4.begin(), kSrc4.end());
-		f.insert(f.end(), kDst4.begin(), kDst4.end());
-		uint32_t sum = 0;
-		for (size_t i = ip; i < ip + 20; i += 2)
-			sum += static_cast<uint32_t>(f[i] << 8 | f[i + 1]);
-		while (sum >> 16)
-			sum = (sum & 0xffff) + (sum >> 16);
-		f[ip + 10] = static_cast<uint8_t>(~sum >> 8);
-		f[ip + 11] = static_cast<uint8_t>(~sum);
-	} else {
-		put16(f, 0x86dd);
-		f.insert(f.end(), {0x60, 0, 0, 0});
-		put16(f, static_cast<uint16_t>(l4_len));
-		f.insert(f.end(), {proto, 64});
-		f.insert(f.end(), kSrc6.begin(), kSrc6.end());
-		f.insert(f.end(), kDst6.begin(), kDst6.end());
-	}
-	put_l4(f, proto);
-	return f;
-}
-
 Frame make_frame(int l3, uint8_t proto)
 {
-	return local_frame(l3, proto);
+	namespace t = vsteer::test;
+	t::FrameBuilder b;
+	if (l3 == 4)
+		b.ipv4("66.9.149.187", "161.142.100.80");
+	else
+		b.ipv6("3ffe:2501:200:1fff::7", "3ffe:2501:200:3::1");
+	t::Bytes payload(kPayload, 0xab);
+	if (proto == t::ipproto::kTcp)
+		b.tcp(kSport, kDport, payload);
+	else
+		b.udp(kSport, kDport, payload);
+	return b.build();
 }
 
 struct Case {
@@ -153,42 +108,46 @@ void check_layout(bpf_map *m, const char *what, uint32_t value_size, uint32_t en
 		     std::to_string(value_size) + " x " + std::to_string(entries));
 }
 
-struct QemuObject {
+// A socket filter and its maps loaded from an ELF file: QEMU's object (or, with
+// --vsteer-object, a modified build of ours for A/B measurements).
+struct FileObject {
 	bpf_object *obj = nullptr;
 	Target t;
 
-	explicit QemuObject(const std::string &path)
+	FileObject(const std::string &path, const char *name, const char *config_map, const char *key_map,
+		   const char *table_map)
 	{
 		obj = bpf_object__open_file(path.c_str(), nullptr);
 		if (!obj)
-			fail("open QEMU eBPF object " + path, errno);
+			fail(std::string("open ") + name + " eBPF object " + path, errno);
 		bpf_program *prog = bpf_object__next_program(obj, nullptr);
 		if (!prog)
-			fail("QEMU eBPF object " + path + " has no program");
+			fail(std::string(name) + " eBPF object " + path + " has no program");
 		// QEMU sets the type explicitly before loading (ebpf/ebpf_rss.c).
 		int err = bpf_program__set_type(prog, BPF_PROG_TYPE_SOCKET_FILTER);
 		if (err)
-			fail("set QEMU program type", err);
-		bpf_map *config = bpf_object__find_map_by_name(obj, "tap_rss_map_configurations");
-		bpf_map *key = bpf_object__find_map_by_name(obj, "tap_rss_map_toeplitz_key");
-		bpf_map *table = bpf_object__find_map_by_name(obj, "tap_rss_map_indirection_table");
-		check_layout(config, "tap_rss_map_configurations", sizeof(vsteer_rss_config), 1);
-		check_layout(key, "tap_rss_map_toeplitz_key", sizeof(vsteer_toeplitz_key), 1);
-		check_layout(table, "tap_rss_map_indirection_table", sizeof(uint16_t), VSTEER_MAX_TABLE_LEN);
+			fail(std::string("set the ") + name + " program type", err);
+		bpf_map *config = bpf_object__find_map_by_name(obj, config_map);
+		bpf_map *key = bpf_object__find_map_by_name(obj, key_map);
+		bpf_map *table = bpf_object__find_map_by_name(obj, table_map);
+		check_layout(config, config_map, sizeof(vsteer_rss_config), 1);
+		check_layout(key, key_map, sizeof(vsteer_toeplitz_key), 1);
+		check_layout(table, table_map, sizeof(uint16_t), VSTEER_MAX_TABLE_LEN);
 		err = bpf_object__load(obj);
 		if (err)
-			fail("load QEMU eBPF object " + path, err);
-		t.name = "QEMU";
+			fail(std::string("load ") + name + " eBPF object " + path, err);
+		t.name = name;
 		t.prog_fd = bpf_program__fd(prog);
 		t.config_fd = bpf_map__fd(config);
 		t.key_fd = bpf_map__fd(key);
 		t.table_fd = bpf_map__fd(table);
 	}
-	~QemuObject() { bpf_object__close(obj); }
-	QemuObject(const QemuObject &) = delete;
-	QemuObject &operator=(const QemuObject &) = delete;
+	~FileObject() { bpf_object__close(obj); }
+	FileObject(const FileObject &) = delete;
+	FileObject &operator=(const FileObject &) = delete;
 };
 
+// vsteer's program as built, through its skeleton.
 struct VsteerObject {
 	tun_steering *skel = nullptr;
 	Target t;
@@ -285,8 +244,10 @@ std::string read_first_line(const char *path)
 
 struct Options {
 	std::string qemu_object;
-	uint32_t repeat = 1000000;
-	int rounds = 5;
+	std::string vsteer_object; // empty: the skeleton
+	bool check = true;
+	uint32_t repeat = 200000;
+	int rounds = 11;
 };
 
 Options parse_args(int argc, char **argv)
@@ -301,13 +262,18 @@ Options parse_args(int argc, char **argv)
 		};
 		if (a == "--qemu-object")
 			o.qemu_object = value();
+		else if (a == "--vsteer-object")
+			o.vsteer_object = value();
+		else if (a == "--no-check")
+			o.check = false;
 		else if (a == "--repeat")
 			o.repeat = static_cast<uint32_t>(std::strtoul(value(), nullptr, 10));
 		else if (a == "--rounds")
 			o.rounds = std::atoi(value());
 		else
 			fail("unknown argument " + std::string(a) +
-			     "; usage: vsteer-bench --qemu-object FILE [--repeat N] [--rounds R]");
+			     "; usage: vsteer-bench --qemu-object FILE [--repeat N] [--rounds R] "
+			     "[--vsteer-object FILE [--no-check]]");
 	}
 	if (o.qemu_object.empty())
 		fail("--qemu-object FILE is required (scripts/qemu-rss-object.sh produces it)");
@@ -338,10 +304,18 @@ int run(int argc, char **argv)
 	config.redirect = true;
 	config.validate(4);
 
-	QemuObject qemu(opt.qemu_object);
-	VsteerObject ours;
-	configure(qemu.t, config);
-	configure(ours.t, config);
+	FileObject qemu_obj(opt.qemu_object, "QEMU", "tap_rss_map_configurations", "tap_rss_map_toeplitz_key",
+			    "tap_rss_map_indirection_table");
+	std::unique_ptr<VsteerObject> skel;
+	std::unique_ptr<FileObject> file;
+	if (opt.vsteer_object.empty())
+		skel = std::make_unique<VsteerObject>();
+	else
+		file = std::make_unique<FileObject>(opt.vsteer_object, "vsteer", "config", "toeplitz_key",
+						    "indirection_table");
+	const Target &qemu = qemu_obj.t, &ours = skel ? skel->t : file->t;
+	configure(qemu, config);
+	configure(ours, config);
 	int empty_fd = load_empty_program();
 
 	std::vector<Case> cases;
@@ -354,8 +328,8 @@ int run(int argc, char **argv)
 	bool agree = true;
 	for (const Case &c : cases) {
 		vsteer::RssResult ref = vsteer::compute_rss(config, c.frame);
-		RunResult v = test_run(ours.t.prog_fd, c.frame, 1, true, "vsteer");
-		RunResult q = test_run(qemu.t.prog_fd, c.frame, 1, false, "QEMU");
+		RunResult v = test_run(ours.prog_fd, c.frame, 1, true, "vsteer");
+		RunResult q = test_run(qemu.prog_fd, c.frame, 1, false, "QEMU");
 		uint32_t hash = v.ctx.cb[VSTEER_CB_HASH_VALUE], report = v.ctx.cb[VSTEER_CB_HASH_REPORT];
 		if (v.retval != q.retval || v.retval != ref.queue || hash != ref.hash || report != ref.report) {
 			std::fprintf(stderr,
@@ -365,29 +339,34 @@ int run(int argc, char **argv)
 			agree = false;
 		}
 	}
-	if (!agree)
+	if (!agree && opt.check)
 		fail("the programs disagree on well-formed frames (see above); timings would not compare like with like");
 
 	// Warm-up (builds vsteer's table on this CPU, warms caches and branch predictors).
 	for (const Case &c : cases) {
-		test_run(ours.t.prog_fd, c.frame, 10000, false, "vsteer");
-		test_run(qemu.t.prog_fd, c.frame, 10000, false, "QEMU");
+		test_run(ours.prog_fd, c.frame, 10000, false, "vsteer");
+		test_run(qemu.prog_fd, c.frame, 10000, false, "QEMU");
 	}
 
 	struct Row {
 		const char *name;
 		uint32_t ours, qemu, queue;
+		uint32_t ours_min, ours_max, qemu_min, qemu_max;
 	};
 	std::vector<Row> rows;
 	std::vector<uint32_t> empty_rounds;
 	for (const Case &c : cases) {
 		std::vector<uint32_t> o, q;
 		for (int r = 0; r < opt.rounds; r++) { // interleaved, so drift hits both alike
-			o.push_back(test_run(ours.t.prog_fd, c.frame, opt.repeat, false, "vsteer").duration_ns);
-			q.push_back(test_run(qemu.t.prog_fd, c.frame, opt.repeat, false, "QEMU").duration_ns);
+			o.push_back(test_run(ours.prog_fd, c.frame, opt.repeat, false, "vsteer").duration_ns);
+			q.push_back(test_run(qemu.prog_fd, c.frame, opt.repeat, false, "QEMU").duration_ns);
 			empty_rounds.push_back(test_run(empty_fd, c.frame, opt.repeat, false, "empty").duration_ns);
 		}
-		rows.push_back({c.name, median(o), median(q), test_run(ours.t.prog_fd, c.frame, 1, false, "vsteer").retval});
+		auto [omin, omax] = std::minmax_element(o.begin(), o.end());
+		auto [qmin, qmax] = std::minmax_element(q.begin(), q.end());
+		rows.push_back({c.name, median(o), median(q),
+				test_run(ours.prog_fd, c.frame, 1, false, "vsteer").retval, *omin, *omax, *qmin,
+				*qmax});
 	}
 	close(empty_fd);
 	uint32_t empty = median(empty_rounds);
@@ -399,22 +378,23 @@ int run(int argc, char **argv)
 	std::printf("configuration: Microsoft test key, hash types %s, 128-entry table over 4 queues; "
 		    "frames: untagged, %zu-byte payload\n\n",
 		    vsteer::format_hash_types(config.hash_types).c_str(), kPayload);
-	std::printf("%-10s | %14s | %12s | %6s | %s\n", "case", "vsteer ns/pkt", "QEMU ns/pkt", "ratio",
-		    "queue (both)");
-	std::printf("-----------+----------------+--------------+--------+-------------\n");
+	std::printf("%-10s | %14s | %12s | %6s | %5s | %s\n", "case", "vsteer ns/pkt", "QEMU ns/pkt", "ratio",
+		    "queue", "rounds min..max (vsteer; QEMU)");
+	std::printf("-----------+----------------+--------------+--------+-------+-------------------------------\n");
 	double sum_ours = 0, sum_qemu = 0;
 	for (const Row &r : rows) {
-		std::printf("%-10s | %14u | %12u | %6.2f | %u\n", r.name, r.ours, r.qemu,
-			    static_cast<double>(r.ours) / r.qemu, r.queue);
+		std::printf("%-10s | %14u | %12u | %6.2f | %5u | %u..%u; %u..%u\n", r.name, r.ours, r.qemu,
+			    static_cast<double>(r.ours) / r.qemu, r.queue, r.ours_min, r.ours_max, r.qemu_min,
+			    r.qemu_max);
 		sum_ours += r.ours;
 		sum_qemu += r.qemu;
 	}
-	std::printf("-----------+----------------+--------------+--------+-------------\n");
+	std::printf("-----------+----------------+--------------+--------+-------+-------------------------------\n");
 	double ratio = sum_ours / sum_qemu;
-	std::printf("%-10s | %14.1f | %12.1f | %6.2f |\n\n", "mean", sum_ours / rows.size(),
+	std::printf("%-10s | %14.1f | %12.1f | %6.2f |       |\n\n", "mean", sum_ours / rows.size(),
 		    sum_qemu / rows.size(), ratio);
 	double net_ours = sum_ours / rows.size() - empty, net_qemu = sum_qemu / rows.size() - empty;
-	std::printf("overall ratio vsteer/QEMU: %.2f (target <= 0.50: %s)\n", ratio,
+	std::printf("overall ratio vsteer/QEMU: %.3f (target <= 0.50: %s)\n", ratio,
 		    ratio <= 0.5 ? "met" : "NOT met");
 	std::printf("test-run loop alone (empty program): %u ns/pkt; net of it: vsteer %.1f, QEMU %.1f, "
 		    "ratio %.2f\n",
