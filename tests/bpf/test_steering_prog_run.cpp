@@ -242,7 +242,7 @@ TEST_CASE("a key written through the mmapped key map is used by the very next pa
 			for (uint8_t bit = 1; bit; bit = static_cast<uint8_t>(bit << 1)) {
 				c.key[pos] ^= bit;
 				h.write_key(c.key);
-				INFO("key byte " << pos << " bit 0x" << std::hex << int(bit));
+				INFO("key byte " << pos << " bit value " << int(bit));
 				REQUIRE(h.run(frames[0]) == expected_output(c, frames[0]));
 			}
 		}
