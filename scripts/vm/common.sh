@@ -4,7 +4,14 @@
 VM_SCRIPTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$VM_SCRIPTS_DIR/../.." && pwd)
 # Everything big lives outside the checkout.
-VSTEER_CACHE=${VSTEER_CACHE:-/var/cache/vsteer}
+# (not writable there, e.g. without root: the user's cache directory)
+if [ -z "${VSTEER_CACHE:-}" ]; then
+	if mkdir -p /var/cache/vsteer 2>/dev/null && [ -w /var/cache/vsteer ]; then
+		VSTEER_CACHE=/var/cache/vsteer
+	else
+		VSTEER_CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/vsteer
+	fi
+fi
 KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 KERNEL_PKG=${KERNEL_PKG:-linux-source-6.12}
 PATCH_DIR=$REPO_ROOT/kernel-patches

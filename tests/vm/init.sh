@@ -1,0 +1,42 @@
+#!/bin/busybox sh
+# /init of the vsteer test VM: mounts what the tests need, runs the in-guest suites,
+# checks the kernel log and powers off. The host reads the serial console:
+#   VSTEER-BEGIN / VSTEER-RESULT <case> PASS|FAIL <observed> / VSTEER-END / VSTEER-EXIT rc=N
+/bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin /usr/bin /usr/sbin
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mount -t tmpfs tmpfs /tmp
+mkdir -p /sys/fs/bpf && mount -t bpf bpf /sys/fs/bpf
+ip link set lo up
+
+variant=patched
+suite=all
+frames=200
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	vsteer.variant=*) variant=${arg#vsteer.variant=} ;;
+	vsteer.suite=*) suite=${arg#vsteer.suite=} ;;
+	vsteer.frames=*) frames=${arg#vsteer.frames=} ;;
+	esac
+done
+
+echo "VSTEER-KERNEL $(uname -r) $(nproc) cpus"
+start=$(date +%s)
+/vsteer/guest_tests --variant "$variant" --suite "$suite" --frames "$frames" \
+	--vectors /vsteer/ms-rss-vectors.tsv
+rc=$?
+echo "VSTEER-TIME $(( $(date +%s) - start )) s"
+
+# A test that passes while the kernel warned is not a pass.
+if dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|general protection|refcount_t|Call Trace' >/tmp/bad; then
+	echo "VSTEER-RESULT guest/kernel-log-clean FAIL $(head -n 1 /tmp/bad)"
+	dmesg | tail -n 60
+	rc=1
+else
+	echo "VSTEER-RESULT guest/kernel-log-clean PASS no BUG/WARNING/Oops in dmesg"
+fi
+echo "VSTEER-EXIT rc=$rc"
+sync
+poweroff -f
