@@ -8,5 +8,6 @@ namespace vsteer::cli {
 
 void register_tap_commands(CLI::App &app);  // attach, set, show, list, detach (cmd_tap.cpp)
 void register_hash_command(CLI::App &app);  // hash (cmd_hash.cpp)
+void register_qemu_commands(CLI::App &app); // run-qemu, qmp-attach, qemu-object, check (cmd_qemu.cpp)
 
 } // namespace vsteer::cli

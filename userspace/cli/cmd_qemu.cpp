@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// QEMU integration: run-qemu (hand QEMU its ebpf-rss-fds and exec it), qmp-attach (the same
+// fds over QMP getfd, for hot-plug), qemu-object (load and pin QEMU's own RSS program), and
+// check (is the guest's policy consistent with the tap and the process serving it).
+#include "commands.hpp"
+#include "error.hpp"
+#include "json_writer.hpp"
+#include "qemu_check.hpp"
+#include "qemu_cmdline.hpp"
+#include "qemu_qmp.hpp"
+#include "qemu_rss.hpp"
+#include "steering_objects.hpp"
+#include "tap_control.hpp"
+
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+namespace vsteer::cli {
+namespace {
+
+using namespace vsteer::qemu;
+
+std::string pin_dir_for(const std::string &tap, const std::string &pin_dir)
+{
+	return pin_dir.empty() ? default_pin_dir(tap) : pin_dir;
+}
+
+// Runs argv (PATH lookup), returns exit status and stdout+stderr; -1 if it could not start.
+std::pair<int, std::string> run_capture(const std::vector<std::string> &argv)
+{
+	int pipefd[2];
+	if (pipe2(pipefd, O_CLOEXEC))
+		throw_errno("pipe", "create");
+	pid_t pid = fork();
+	if (pid < 0)
+		throw_errno("fork", "start " + argv[0]);
+	if (pid == 0) {
+		dup2(pipefd[1], 1);
+		dup2(pipefd[1], 2);
+		int devnull = open("/dev/null", O_RDONLY);
+		if (devnull >= 0)
+			dup2(devnull, 0);
+		std::vector<char *> a;
+		for (const auto &s : argv)
+			a.push_back(const_cast<char *>(s.c_str()));
+		a.push_back(nullptr);
+		execvp(a[0], a.data());
+		_exit(127);
+	}
+	close(pipefd[1]);
+	std::string out;
+	char buf[4096];
+	ssize_t n;
+	while ((n = read(pipefd[0], buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR))
+		if (n > 0)
+			out.append(buf, static_cast<size_t>(n));
+	close(pipefd[0]);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+	}
+	int rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return {rc == 127 ? -1 : rc, out};
+}
+
+QemuVersion require_qemu_version(const std::string &qemu)
+{
+	auto [rc, out] = run_capture({qemu, "-version"});
+	if (rc < 0)
+		throw Error(ENOENT, "QEMU binary " + qemu, "cannot be run",
+			    "install qemu-system-x86 (9.0 or later, e.g. from bookworm-backports) or give its full path");
+	auto v = parse_qemu_version(out);
+	if (rc != 0 || !v)
+		throw Error(EINVAL, "QEMU binary " + qemu, "`-version` did not print a QEMU version: " + out.substr(0, 200));
+	if (*v < kMinEbpfRssFdsVersion)
+		throw Error(ENOTSUP, "QEMU " + format_version(*v) + " (" + qemu + ")",
+			    "is older than 9.0 and has no ebpf-rss-fds property", "use QEMU 9.0 or later");
+	return *v;
+}
+
+// ---------------------------------------------------------------- run-qemu
+struct RunQemuOptions {
+	std::string tap, pin_dir, netdev;
+	unsigned queues = 0;
+	bool dry_run = false, verbose = false;
+	std::vector<std::string> qemu_argv;
+};
+
+unsigned netdev_queues(const std::vector<std::string> &argv, const RssTarget &t)
+{
+	for (const auto &o : scan_net_options(argv))
+		if (o.index == t.netdev_index)
+			if (const Json *q = o.value.find("queues")) {
+				if (q->is_int())
+					return static_cast<unsigned>(q->as_int());
+				try {
+					return static_cast<unsigned>(std::stoul(q->as_string()));
+				} catch (...) {
+				}
+			}
+	return 1;
+}
+
+void run_qemu(const RunQemuOptions &o)
+{
+	const std::string dir = pin_dir_for(o.tap, o.pin_dir);
+	const std::vector<std::string> &argv = o.qemu_argv;
+	TargetSelector sel{o.tap, o.netdev};
+
+	// 1. Everything that can be checked without touching BPF: QEMU, the command line, the tap.
+	QemuVersion version = require_qemu_version(argv[0]);
+	RssTarget target;
+	try {
+		target = find_rss_target(argv, sel);
+	} catch (const CmdlineError &e) {
+		throw Error(EINVAL, "QEMU command line", e.what());
+	}
+	auto info = query_tap(o.tap);
+	if (!info)
+		throw Error(ENODEV, "tap " + o.tap, "no such device in this network namespace",
+			    "create it first (`vsteer attach --tap " + o.tap +
+				    " --create --queues N` or `ip tuntap add dev " + o.tap +
+				    " mode tap multi_queue`), or run vsteer in the tap's namespace");
+	if (!info->is_tap)
+		throw Error(EINVAL, "device " + o.tap, "is a tun (layer 3) device", "ebpf-rss-fds steers tap queues");
+	unsigned queues = o.queues ? o.queues : netdev_queues(argv, target);
+	if (queues > 1 && !info->multi_queue)
+		throw Error(EINVAL, "tap " + o.tap,
+			    "is not multiqueue but the netdev asks for " + std::to_string(queues) + " queues",
+			    "recreate it with multi_queue (ip tuntap add dev " + o.tap + " mode tap multi_queue)");
+
+	PropertyTypes types;
+	if (!target.device_json) {
+		auto [rc, out] = run_capture({argv[0], "-device", target.driver + ",help"});
+		if (rc == 0)
+			types = parse_device_help(out);
+	}
+
+	// 2. The objects: the pinned ones, or fresh ones that are pinned only once QEMU is sure to start.
+	bool reuse = SteeringObjects::is_pinned(dir);
+	if (!reuse)
+		ensure_bpffs();
+	SteeringObjects objs = reuse ? SteeringObjects::open_pinned(dir) : SteeringObjects::load();
+	EbpfRssFds orig{objs.prog_fd(), objs.config_fd(), objs.key_fd(), objs.table_fd()};
+	validate_ebpf_rss_fds(orig);
+	if (!reuse)
+		objs.write_config(default_config(queues));
+
+	// 3. Copies without FD_CLOEXEC, above stdio and above every fd the command line names.
+	int base = std::max(10, highest_fd_referenced(argv) + 1);
+	EbpfRssFds fds{};
+	std::vector<UniqueFd> keep;
+	for (size_t i = 0; i < fds.size(); i++) {
+		int d = fcntl(orig[i], F_DUPFD, base);
+		if (d < 0)
+			throw_errno("ebpf-rss-fds", "duplicate fd " + std::to_string(orig[i]));
+		keep.emplace_back(d);
+		fds[i] = d;
+	}
+	Rewrite r;
+	try {
+		r = add_ebpf_rss_fds(argv, sel, fds, types);
+	} catch (const CmdlineError &e) {
+		throw Error(EINVAL, "QEMU command line", e.what());
+	}
+	for (const auto &n : r.notes)
+		std::fprintf(stderr, "vsteer run-qemu: note: %s\n", n.c_str());
+	if (o.dry_run) {
+		std::printf("%s\n", shell_join(r.argv).c_str());
+		return;
+	}
+	if (!reuse)
+		objs.pin(dir);
+	std::fprintf(stderr,
+		     "vsteer run-qemu: QEMU %s, tap %s (%u queues), netdev %s, device %s, program id %u, pins %s%s, "
+		     "ebpf-rss-fds %d,%d,%d,%d\n",
+		     format_version(version).c_str(), o.tap.c_str(), queues, r.target.netdev_id.c_str(),
+		     r.target.driver.c_str(), objs.prog_id(), dir.c_str(), reuse ? " (reused)" : " (new)", fds[0], fds[1],
+		     fds[2], fds[3]);
+	if (o.verbose)
+		std::fprintf(stderr, "vsteer run-qemu: exec %s\n", shell_join(r.argv).c_str());
+	std::fflush(nullptr);
+	std::vector<char *> a;
+	for (const auto &s : r.argv)
+		a.push_back(const_cast<char *>(s.c_str()));
+	a.push_back(nullptr);
+	execvp(a[0], a.data());
+	int err = errno;
+	if (!reuse)
+		SteeringObjects::unpin(dir);
+	throw Error(err, "QEMU binary " + argv[0], "exec");
+}
+
+// ---------------------------------------------------------------- qmp-attach
+struct QmpAttachOptions {
+	std::string qmp, tap, pin_dir, prefix, netdev, driver = "virtio-net-pci", id;
+	std::vector<std::string> props;
+};
+
+void qmp_attach(const QmpAttachOptions &o)
+{
+	const std::string dir = pin_dir_for(o.tap, o.pin_dir);
+	SteeringObjects objs = SteeringObjects::open_pinned(dir);
+	EbpfRssFds fds{objs.prog_fd(), objs.config_fd(), objs.key_fd(), objs.table_fd()};
+	validate_ebpf_rss_fds(fds);
+	QmpClient qmp = QmpClient::connect(o.qmp);
+	auto v = parse_qemu_version("version " + qmp.qemu_version());
+	if (v && *v < kMinEbpfRssFdsVersion)
+		throw Error(ENOTSUP, "QEMU " + qmp.qemu_version() + " at " + o.qmp, "has no ebpf-rss-fds property",
+			    "use QEMU 9.0 or later");
+
+	// Build the device first (property types from QEMU), so a bad property fails before any fd moves.
+	Json device;
+	if (!o.netdev.empty()) {
+		KeyValues kv{{"driver", o.driver}, {"netdev", o.netdev}};
+		if (!o.id.empty())
+			kv.emplace_back("id", o.id);
+		for (const auto &p : o.props)
+			for (auto &e : parse_keyval(p, ""))
+				kv.push_back(std::move(e));
+		PropertyTypes types;
+		Json list = qmp.execute("device-list-properties", Json::Object{{"typename", o.driver}});
+		for (const auto &prop : list.as_array())
+			if (prop.find("name") && prop.find("type"))
+				types[prop.find("name")->as_string()] = prop.find("type")->as_string();
+		device = device_to_json(kv, types);
+		if (!device.find("rss"))
+			device.set("rss", true);
+	}
+
+	const std::string prefix = o.prefix.empty() ? "vsteer-" + o.tap : o.prefix;
+	const char *suffix[4] = {"prog", "config", "key", "table"};
+	std::vector<std::string> names;
+	try {
+		for (size_t i = 0; i < 4; i++) {
+			std::string name = prefix + "-" + suffix[i];
+			qmp.execute("getfd", Json::Object{{"fdname", name}}, fds[i]);
+			names.push_back(name);
+		}
+		if (!o.netdev.empty()) {
+			Json::Array list;
+			for (const auto &n : names)
+				list.emplace_back(n);
+			device.set("ebpf-rss-fds", std::move(list));
+			Json args = Json::Object{};
+			for (const auto &[k, val] : device.as_object())
+				args.set(k, val);
+			qmp.execute("device_add", args);
+		}
+	} catch (...) {
+		// Leave nothing half-passed: QEMU drops the named fds again.
+		for (const auto &n : names)
+			try {
+				qmp.execute("closefd", Json::Object{{"fdname", n}});
+			} catch (...) {
+			}
+		throw;
+	}
+	if (!o.netdev.empty()) {
+		std::printf("device_add %s: ok (program id %u, pins %s)\n", device.dump().c_str(), objs.prog_id(), dir.c_str());
+		// QEMU keeps its own copies of the fds; the names are no longer needed once the device has them.
+		for (const auto &n : names)
+			try {
+				qmp.execute("closefd", Json::Object{{"fdname", n}});
+			} catch (...) {
+			}
+	} else {
+		std::printf("passed 4 fds to QEMU at %s as %s-{prog,config,key,table} (program id %u)\n", o.qmp.c_str(),
+			    prefix.c_str(), objs.prog_id());
+		std::printf("hot-plug with: {\"execute\":\"device_add\",\"arguments\":{\"driver\":\"virtio-net-pci\","
+			    "\"netdev\":\"NETDEV\",\"mq\":true,\"rss\":true,\"ebpf-rss-fds\":[\"%s\",\"%s\",\"%s\",\"%s\"]}}\n",
+			    names[0].c_str(), names[1].c_str(), names[2].c_str(), names[3].c_str());
+	}
+}
+
+// ---------------------------------------------------------------- qemu-object
+struct QemuObjectOptions {
+	std::string qmp, tap, pin_dir, save;
+	unsigned queues = 0;
+};
+
+void qemu_object(const QemuObjectOptions &o)
+{
+	const std::string dir = pin_dir_for(o.tap, o.pin_dir);
+	if (SteeringObjects::is_pinned(dir))
+		throw Error(EEXIST, dir, "already holds pinned steering objects",
+			    "`vsteer detach --tap " + o.tap + "` first, or choose another --pin-dir");
+	QmpClient qmp = QmpClient::connect(o.qmp);
+	Json ret;
+	try {
+		ret = qmp.execute("request-ebpf", Json::Object{{"id", "rss"}});
+	} catch (const QmpError &e) {
+		throw Error(ENOTSUP, "QEMU at " + o.qmp, e.what(), "request-ebpf needs QEMU 9.0+ built with eBPF RSS");
+	}
+	const Json *b64 = ret.find("object");
+	if (!b64 || !b64->is_string())
+		throw Error(EPROTO, "QEMU at " + o.qmp, "request-ebpf returned no object: " + ret.dump());
+	std::vector<uint8_t> elf = base64_decode(b64->as_string());
+	if (!o.save.empty()) {
+		std::ofstream f(o.save, std::ios::binary);
+		f.write(reinterpret_cast<const char *>(elf.data()), static_cast<std::streamsize>(elf.size()));
+		if (!f)
+			throw_errno(o.save, "write the object");
+	}
+	ensure_bpffs();
+	QemuRssObjects objs = load_qemu_rss_object(elf);
+	unsigned queues = o.queues;
+	if (!queues)
+		if (auto info = query_tap(o.tap); info && info->queues)
+			queues = info->queues;
+	RssConfig c = default_config(queues ? queues : 1);
+	for (uint32_t i = 0; i < c.table.size(); i++)
+		if (bpf_map_update_elem(objs.table.get(), &i, &c.table[i], BPF_ANY))
+			throw_errno("QEMU indirection table", "write");
+	uint32_t zero = 0;
+	vsteer_toeplitz_key k = to_map_key(c.key);
+	vsteer_rss_config mc = to_map_config(c);
+	if (bpf_map_update_elem(objs.key.get(), &zero, &k, BPF_ANY) || bpf_map_update_elem(objs.config.get(), &zero, &mc, BPF_ANY))
+		throw_errno("QEMU RSS maps", "write the default configuration");
+	objs.pin(dir);
+	bpf_prog_info info{};
+	__u32 len = sizeof(info);
+	bpf_prog_get_info_by_fd(objs.prog.get(), &info, &len);
+	std::printf("pinned QEMU %s's RSS program '%s' (id %u, %zu-byte object) and its maps in %s\n",
+		    qmp.qemu_version().c_str(), objs.prog_name.c_str(), info.id, elf.size(), dir.c_str());
+	std::printf("QEMU's program keeps no counters: the stats in `vsteer show` stay 0 with it\n");
+}
+
+// ---------------------------------------------------------------- check
+struct CheckOptions {
+	std::string tap, pin_dir;
+	bool json = false;
+};
+
+uint32_t map_id(int fd)
+{
+	bpf_map_info info{};
+	__u32 len = sizeof(info);
+	return bpf_map_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
+}
+
+void run_check(const CheckOptions &o)
+{
+	const std::string dir = pin_dir_for(o.tap, o.pin_dir);
+	CheckInput in;
+	in.tap = o.tap;
+	in.info = query_tap(o.tap);
+	std::unique_ptr<SteeringObjects> objs;
+	if (!SteeringObjects::is_pinned(dir)) {
+		in.pin_problem = "no complete pin set in " + dir + " (vsteer attach / run-qemu create it)";
+	} else {
+		try {
+			objs = std::make_unique<SteeringObjects>(SteeringObjects::open_pinned(dir));
+			validate_ebpf_rss_fds({objs->prog_fd(), objs->config_fd(), objs->key_fd(), objs->table_fd()});
+			in.config = objs->read_config();
+			vsteer_rss_config raw{};
+			uint32_t zero = 0;
+			if (bpf_map_lookup_elem(objs->config_fd(), &zero, &raw))
+				throw_errno(dir + "/config", "lookup");
+			in.raw_table_len = raw.indirections_len;
+			in.prog_id = objs->prog_id();
+			in.config_map_id = map_id(objs->config_fd());
+			in.key_map_id = map_id(objs->key_fd());
+			in.table_map_id = map_id(objs->table_fd());
+		} catch (const std::exception &e) {
+			in.config.reset();
+			in.pin_problem = e.what();
+		}
+	}
+	in.holders = find_tap_holders(o.tap);
+	in.holders_known = true;
+	auto findings = check_consistency(in);
+	bool ok = consistent(findings);
+	if (o.json) {
+		JsonWriter j;
+		j.begin_object().value("tap", o.tap).value("pin_dir", dir).value("consistent", ok);
+		j.begin_array("checks");
+		for (const auto &f : findings)
+			j.begin_object().value("name", f.name).value("status", status_name(f.status)).value("detail", f.detail).end_object();
+		j.end_array().end_object();
+		std::cout << j.str();
+	} else {
+		std::printf("vsteer check %s (pins %s)\n", o.tap.c_str(), dir.c_str());
+		for (const auto &f : findings)
+			std::printf("  %-4s %-18s %s\n", status_name(f.status), f.name.c_str(), f.detail.c_str());
+	}
+	std::fflush(stdout);
+	if (!ok) {
+		std::string names;
+		for (const auto &f : findings)
+			if (f.status == Status::fail)
+				names += (names.empty() ? "" : ", ") + f.name;
+		throw Error(0, "tap " + o.tap, "inconsistent: " + names);
+	}
+}
+
+} // namespace
+
+void register_qemu_commands(CLI::App &app)
+{
+	auto r = std::make_shared<RunQemuOptions>();
+	auto *run = app.add_subcommand("run-qemu", "Load (or reuse) the pinned steering objects, hand them to QEMU as "
+						   "ebpf-rss-fds and exec QEMU: vsteer run-qemu --tap NAME -- qemu-system-x86_64 ...");
+	run->add_option("--tap", r->tap, "tap device whose -netdev gets the steering objects")->required();
+	run->add_option("--pin-dir", r->pin_dir, "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
+	run->add_option("--netdev", r->netdev, "pick the -netdev by id instead of ifname= (taps passed as fd=)");
+	run->add_option("--queues", r->queues, "queues for a fresh default configuration (default: the netdev's queues=)");
+	run->add_flag("--dry-run", r->dry_run, "print the rewritten QEMU command line instead of running it");
+	run->add_flag("-v,--verbose", r->verbose, "print the QEMU command line before exec");
+	run->add_option("qemu", r->qemu_argv, "QEMU and its arguments, after --")->required();
+	run->callback([r] { run_qemu(*r); });
+
+	auto q = std::make_shared<QmpAttachOptions>();
+	auto *qa = app.add_subcommand("qmp-attach", "Pass the tap's four steering fds to a running QEMU over QMP "
+						    "(getfd); with --netdev also hot-plug the virtio-net device");
+	qa->add_option("--qmp", q->qmp, "QEMU's QMP unix socket")->required();
+	qa->add_option("--tap", q->tap, "tap device whose pinned objects are passed")->required();
+	qa->add_option("--pin-dir", q->pin_dir, "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
+	qa->add_option("--fdname", q->prefix, "prefix of the fd names (default vsteer-TAP)");
+	qa->add_option("--netdev", q->netdev, "device_add a virtio-net device on this netdev id");
+	qa->add_option("--driver", q->driver, "driver for --netdev (default virtio-net-pci)");
+	qa->add_option("--id", q->id, "id of the hot-plugged device");
+	qa->add_option("--set", q->props, "extra device properties key=value,... (e.g. mq=on,mac=52:54:00:12:34:57)");
+	qa->callback([q] { qmp_attach(*q); });
+
+	auto ob = std::make_shared<QemuObjectOptions>();
+	auto *qo = app.add_subcommand("qemu-object", "Load QEMU's own RSS program (QMP request-ebpf) and pin it in "
+						     "vsteer's layout, for run-qemu, show, check and bpftool");
+	qo->add_option("--qmp", ob->qmp, "QEMU's QMP unix socket")->required();
+	qo->add_option("--tap", ob->tap, "tap whose pin directory receives the objects")->required();
+	qo->add_option("--pin-dir", ob->pin_dir, "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
+	qo->add_option("--queues", ob->queues, "queues of the default configuration (default: the tap's)");
+	qo->add_option("--save", ob->save, "also write the ELF object to this file");
+	qo->callback([ob] { qemu_object(*ob); });
+
+	auto c = std::make_shared<CheckOptions>();
+	auto *ck = app.add_subcommand("check", "Consistency of the guest's RSS policy (pinned maps) with the tap and "
+					       "the process serving it; exits non-zero naming each inconsistency");
+	ck->add_option("--tap", c->tap, "tap device")->required();
+	ck->add_option("--pin-dir", c->pin_dir, "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
+	ck->add_flag("--json", c->json, "machine-readable output");
+	ck->callback([c] { run_check(*c); });
+}
+
+} // namespace vsteer::cli

@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// `vsteer check`: is what the guest programmed (through QEMU, into the pinned maps)
+// consistent with the tap (attached queues) and with the process that serves the tap
+// (does it hold the steering program and the maps it writes)? Each finding has a stable
+// name so that scripts and tests can match it.
+#pragma once
+
+#include "rss_config.hpp"
+#include "tap_control.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vsteer::qemu {
+
+enum class Status { ok, warn, fail };
+const char *status_name(Status s);
+
+struct Finding {
+	std::string name;   // "table-size", "table-queues", "unclassified-queue", "key", ...
+	Status status = Status::ok;
+	std::string detail;
+};
+
+// A process that holds queues of the tap, and which BPF objects it holds.
+struct TapHolder {
+	int pid = 0;
+	std::string comm;
+	unsigned tap_queues = 0;         // tun fds attached to the tap
+	std::vector<uint32_t> prog_ids;  // BPF programs it holds fds of
+	std::vector<uint32_t> map_ids;   // BPF maps it holds fds of
+};
+
+struct CheckInput {
+	std::string tap;
+	std::optional<TapInfo> info;        // nullopt: no such tap in this namespace
+	std::optional<RssConfig> config;    // nullopt: no (complete) pins
+	std::string pin_problem;            // why config is missing
+	uint32_t prog_id = 0, config_map_id = 0, key_map_id = 0, table_map_id = 0;
+	uint16_t raw_table_len = 0;         // indirections_len as stored (read_config clamps)
+	bool holders_known = false;         // /proc was scanned
+	std::vector<TapHolder> holders;
+};
+
+std::vector<Finding> check_consistency(const CheckInput &in);
+bool consistent(const std::vector<Finding> &f); // no fail
+
+// Processes in the caller's network namespace holding queue fds of `tap` (from
+// /proc/PID/fdinfo: "iff:" of tun fds, "prog_id:" / "map_id:" of BPF fds).
+std::vector<TapHolder> find_tap_holders(const std::string &tap);
+
+} // namespace vsteer::qemu
