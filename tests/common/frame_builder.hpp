@@ -461,6 +461,14 @@ inline Bytes build_frame(const FrameSpec &spec)
 	return b;
 }
 
+// The first `length` bytes of `frame` (all of it if shorter).
+inline Bytes truncated(Bytes frame, size_t length)
+{
+	if (length < frame.size())
+		frame.resize(length);
+	return frame;
+}
+
 // Offset of the L3 header in the built frame (14 + 4 per VLAN tag).
 inline size_t l3_offset(const FrameSpec &spec)
 {
