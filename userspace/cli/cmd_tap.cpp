@@ -49,6 +49,7 @@ unsigned effective_queues(const TapInfo &info, unsigned requested, unsigned reme
 // ---------------------------------------------------------------- attach
 struct AttachOptions : TapOptions {
 	bool create = false;
+	bool hash_report = false;
 	unsigned queues = 0;
 };
 
@@ -87,14 +88,15 @@ void run_attach(const AttachOptions &o)
 			objs.pin(dir);
 		}
 		try {
-			attach_steering(o.tap, objs.prog_fd());
+			attach_steering(o.tap, objs.prog_fd(), o.hash_report);
 		} catch (...) {
 			if (!reused)
 				SteeringObjects::unpin(dir);
 			throw;
 		}
-		std::printf("attached steering program (id %u) to %s: %u queues, pins in %s%s\n", objs.prog_id(),
-			    o.tap.c_str(), queues, dir.c_str(), reused ? " (reused, configuration kept)" : "");
+		std::printf("attached steering program (id %u) to %s: %u queues, pins in %s%s%s\n", objs.prog_id(),
+			    o.tap.c_str(), queues, dir.c_str(), reused ? " (reused, configuration kept)" : "",
+			    o.hash_report ? ", hash reporting on" : "");
 	} catch (...) {
 		if (created_tap)
 			try {
@@ -152,8 +154,11 @@ void show_json(const ShowOptions &o, const std::optional<TapInfo> &info, const S
 	JsonWriter j;
 	j.begin_object().value("tap", o.tap).value("pin_dir", o.dir()).value("prog_id", objs.prog_id());
 	j.value("tap_present", info.has_value());
-	if (info)
+	if (info) {
 		j.value("queues", info->queues).value("multi_queue", info->multi_queue).value("vnet_hdr", info->vnet_hdr);
+		auto report = query_hash_report(o.tap);
+		j.value("hash_report_supported", report.has_value()).value("hash_report", report.value_or(false));
+	}
 	j.begin_object("config").value("key", format_key(c.key)).value("hash_types", format_hash_types(c.hash_types));
 	j.value("hash_types_mask", c.hash_types).value("redirect", c.redirect);
 	j.value("unclassified_queue", c.unclassified_queue).array("indirection_table", c.table).end_object();
@@ -181,6 +186,10 @@ void show_text(const ShowOptions &o, const std::optional<TapInfo> &info, const S
 	else
 		std::printf(": (not present in this network namespace)\n");
 	std::printf("  program id %u, pins in %s\n", objs.prog_id(), o.dir().c_str());
+	if (info) {
+		auto report = query_hash_report(o.tap);
+		std::printf("  hash report  %s\n", !report ? "not supported by this kernel" : *report ? "on" : "off");
+	}
 	std::printf("  key          %s\n", format_key(c.key).c_str());
 	std::printf("  hash types   %s\n", format_hash_types(c.hash_types).c_str());
 	std::printf("  redirect     %s, unclassified queue %u\n", c.redirect ? "on" : "off (report only)",
@@ -274,6 +283,8 @@ void register_tap_commands(CLI::App &app)
 	auto *attach = app.add_subcommand("attach", "Load, pin and attach the steering program to a tap");
 	add_tap_options(attach, *a);
 	attach->add_flag("--create", a->create, "create a persistent multiqueue tap first");
+	attach->add_flag("--hash-report", a->hash_report,
+			 "also deliver the hash to the guest (virtio_net_hdr_v1_hash; needs kernel-patches/)");
 	attach->add_option("--queues", a->queues, "number of queues (read from the kernel when attached)")
 		->check(CLI::Range(1, VSTEER_MAX_QUEUES));
 	attach->callback([a] { run_attach(*a); });

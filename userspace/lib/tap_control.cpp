@@ -2,6 +2,7 @@
 #include "tap_control.hpp"
 
 #include "error.hpp"
+#include "tun_hash_report.hpp"
 #include "unique_fd.hpp"
 
 #include <fcntl.h>
@@ -260,13 +261,25 @@ void delete_tap(const std::string &name)
 		throw_errno("tap " + name, "clear IFF_PERSIST");
 }
 
-void attach_steering(const std::string &tap, int prog_fd)
+void attach_steering(const std::string &tap, int prog_fd, bool hash_report)
 {
 	TapInfo info = require_tap(tap);
 	// Our control queue becomes queue index `info.queues`. Until the program is set,
 	// the kernel's flow hash may pick it; once it is set, the program only returns
 	// queues below that index (the configuration was validated against them).
 	UniqueFd fd = attach_queue(info);
+	if (hash_report) {
+		if (!kernel_supports_hash_report(fd.get()))
+			throw Error(EOPNOTSUPP, "tap " + tap, "this kernel cannot report the steering program's hash",
+				    "boot a kernel with vsteer's kernel-patches/ series, or attach without --hash-report");
+		try {
+			enable_hash_report(fd.get(), true);
+		} catch (const std::system_error &e) {
+			throw Error(e.code().value(), "tap " + tap, "enable hash reporting",
+				    "it needs a vnet header of at least 20 bytes (TUNSETVNETHDRSZ) and "
+				    "little-endian vnet headers, as QEMU sets for a guest with hash reports");
+		}
+	}
 	set_steering(fd.get(), tap, prog_fd);
 	std::vector<std::vector<char>> caught;
 	if (info.queues > 0) {
@@ -284,7 +297,19 @@ void detach_steering(const std::string &tap)
 	// clearing the program so the kernel's own flow hash can never pick it.
 	UniqueFd fd = attach_queue(info);
 	detach_queue(fd.get(), info);
+	if (kernel_supports_hash_report(fd.get()) && hash_report_enabled(fd.get()))
+		enable_hash_report(fd.get(), false);
 	set_steering(fd.get(), tap, -1);
+}
+
+std::optional<bool> query_hash_report(const std::string &tap)
+{
+	TapInfo info = require_tap(tap);
+	UniqueFd fd = attach_queue(info);
+	detach_queue(fd.get(), info);
+	if (!kernel_supports_hash_report(fd.get()))
+		return std::nullopt;
+	return hash_report_enabled(fd.get());
 }
 
 } // namespace vsteer

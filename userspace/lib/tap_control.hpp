@@ -31,8 +31,12 @@ void create_tap(const std::string &name, unsigned queues);
 // Deletes a persistent tap created by create_tap (clears IFF_PERSIST).
 void delete_tap(const std::string &name);
 
-// Sets (prog_fd >= 0) or clears (prog_fd < 0) the tap's steering program.
-void attach_steering(const std::string &tap, int prog_fd);
+// Sets the tap's steering program. With `hash_report`, first turns on hash reporting
+// (kernel-patches/), failing before anything changes where the kernel lacks it.
+void attach_steering(const std::string &tap, int prog_fd, bool hash_report = false);
+// Clears the steering program (and hash reporting, where the kernel has it).
 void detach_steering(const std::string &tap);
+// Whether hash reporting is on; nullopt where the kernel does not support it.
+std::optional<bool> query_hash_report(const std::string &tap);
 
 } // namespace vsteer
