@@ -119,7 +119,7 @@ void run_qemu(const RunQemuOptions &o)
 	try {
 		target = find_rss_target(argv, sel);
 	} catch (const CmdlineError &e) {
-		throw Error(EINVAL, "QEMU command line", e.what());
+		throw Error(0, "QEMU command line", e.what());
 	}
 	auto info = query_tap(o.tap);
 	if (!info)
@@ -167,7 +167,7 @@ void run_qemu(const RunQemuOptions &o)
 	try {
 		r = add_ebpf_rss_fds(argv, sel, fds, types);
 	} catch (const CmdlineError &e) {
-		throw Error(EINVAL, "QEMU command line", e.what());
+		throw Error(0, "QEMU command line", e.what());
 	}
 	for (const auto &n : r.notes)
 		std::fprintf(stderr, "vsteer run-qemu: note: %s\n", n.c_str());
@@ -308,27 +308,33 @@ void qemu_object(const QemuObjectOptions &o)
 		if (!f)
 			throw_errno(o.save, "write the object");
 	}
+	// vsteer's own objects give the complete pin set; QEMU's program then shares their
+	// config, key and table maps and takes the place of vsteer's program in the pins.
 	ensure_bpffs();
-	QemuRssObjects objs = load_qemu_rss_object(elf);
+	SteeringObjects objs = SteeringObjects::load();
+	QemuProgram prog = load_qemu_rss_program(elf, objs.config_fd(), objs.key_fd(), objs.table_fd());
 	unsigned queues = o.queues;
 	if (!queues)
 		if (auto info = query_tap(o.tap); info && info->queues)
 			queues = info->queues;
-	RssConfig c = default_config(queues ? queues : 1);
-	for (uint32_t i = 0; i < c.table.size(); i++)
-		if (bpf_map_update_elem(objs.table.get(), &i, &c.table[i], BPF_ANY))
-			throw_errno("QEMU indirection table", "write");
-	uint32_t zero = 0;
-	vsteer_toeplitz_key k = to_map_key(c.key);
-	vsteer_rss_config mc = to_map_config(c);
-	if (bpf_map_update_elem(objs.key.get(), &zero, &k, BPF_ANY) || bpf_map_update_elem(objs.config.get(), &zero, &mc, BPF_ANY))
-		throw_errno("QEMU RSS maps", "write the default configuration");
-	objs.pin(dir);
-	bpf_prog_info info{};
-	__u32 len = sizeof(info);
-	bpf_prog_get_info_by_fd(objs.prog.get(), &info, &len);
-	std::printf("pinned QEMU %s's RSS program '%s' (id %u, %zu-byte object) and its maps in %s\n",
-		    qmp.qemu_version().c_str(), objs.prog_name.c_str(), info.id, elf.size(), dir.c_str());
+	objs.write_config(default_config(queues ? queues : 1));
+	const std::string staging = dir + "_qemu_object";
+	SteeringObjects::unpin(staging);
+	objs.pin(staging);
+	try {
+		std::string prog_pin = staging + "/" + VSTEER_PIN_PROG;
+		if (::unlink(prog_pin.c_str()))
+			throw_errno(prog_pin, "replace vsteer's program pin");
+		if (bpf_obj_pin(prog.prog.get(), prog_pin.c_str()))
+			throw_errno(prog_pin, "pin QEMU's program");
+		if (::rename(staging.c_str(), dir.c_str()))
+			throw_errno(dir, "move pins into place", "the directory exists; `vsteer detach --tap " + o.tap + "` first");
+	} catch (...) {
+		SteeringObjects::unpin(staging);
+		throw;
+	}
+	std::printf("pinned QEMU %s's RSS program '%s' (id %u, %zu-byte object) with vsteer's maps in %s\n",
+		    qmp.qemu_version().c_str(), prog.name.c_str(), prog.id, elf.size(), dir.c_str());
 	std::printf("QEMU's program keeps no counters: the stats in `vsteer show` stay 0 with it\n");
 }
 

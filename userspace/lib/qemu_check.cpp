@@ -140,7 +140,7 @@ std::vector<Finding> check_consistency(const CheckInput &in)
 	} else {
 		std::string users, strangers;
 		for (const auto &h : in.holders) {
-			std::string who = h.comm + "[" + std::to_string(h.pid) + "] (" + std::to_string(h.tap_queues) + " queues)";
+			std::string who = h.comm + "[" + std::to_string(h.pid) + "] (" + std::to_string(h.tap_queues) + " queue fds)";
 			bool uses = contains(h.prog_ids, in.prog_id);
 			bool maps = contains(h.map_ids, in.config_map_id) && contains(h.map_ids, in.key_map_id) &&
 				    contains(h.map_ids, in.table_map_id);

@@ -2,7 +2,6 @@
 #include "qemu_rss.hpp"
 
 #include "error.hpp"
-#include "steering_objects.hpp"
 #include "vsteer_abi.h"
 
 #include <bpf/bpf.h>
@@ -12,11 +11,8 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <filesystem>
 
 namespace vsteer::qemu {
-
-namespace fs = std::filesystem;
 
 namespace {
 
@@ -105,87 +101,52 @@ std::vector<uint8_t> base64_decode(std::string_view text)
 	return out;
 }
 
-QemuRssObjects load_qemu_rss_object(const std::vector<uint8_t> &elf)
+QemuProgram load_qemu_rss_program(const std::vector<uint8_t> &elf, int config_fd, int key_fd, int table_fd)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .object_name = "qemu_rss");
 	bpf_object *obj = bpf_object__open_mem(elf.data(), elf.size(), &opts);
 	if (!obj)
 		throw_errno("QEMU RSS object", "open the ELF object from request-ebpf");
-	QemuRssObjects o;
+	QemuProgram p;
 	try {
-		if (bpf_object__load(obj))
-			throw_errno("QEMU RSS object", "load into the kernel");
 		bpf_program *prog = bpf_object__next_program(obj, nullptr);
 		if (!prog)
 			throw Error(ENOENT, "QEMU RSS object", "has no program");
-		o.prog_name = bpf_program__name(prog);
-		o.prog = UniqueFd(dup_cloexec(bpf_program__fd(prog), "program"));
+		int reused = 0;
 		bpf_map *m = nullptr;
 		bpf_object__for_each_map(m, obj)
 		{
-			// QEMU's maps: configurations (10 bytes), toeplitz key (40), indirection table (2).
+			// QEMU's maps: configurations (10-byte value), toeplitz key (40), indirection table (2).
 			uint32_t vs = bpf_map__value_size(m);
-			if (bpf_map__type(m) != BPF_MAP_TYPE_ARRAY)
+			int fd = vs == sizeof(vsteer_rss_config) ? config_fd
+				 : vs == sizeof(vsteer_toeplitz_key) ? key_fd
+				 : vs == sizeof(uint16_t) ? table_fd
+							  : -1;
+			if (fd < 0)
 				continue;
-			if (vs == sizeof(vsteer_rss_config) && !o.config)
-				o.config = UniqueFd(dup_cloexec(bpf_map__fd(m), "config"));
-			else if (vs == sizeof(vsteer_toeplitz_key) && !o.key)
-				o.key = UniqueFd(dup_cloexec(bpf_map__fd(m), "key"));
-			else if (vs == sizeof(uint16_t) && bpf_map__max_entries(m) == VSTEER_MAX_TABLE_LEN && !o.table)
-				o.table = UniqueFd(dup_cloexec(bpf_map__fd(m), "table"));
+			if (int err = bpf_map__reuse_fd(m, fd))
+				throw Error(-err, std::string("QEMU RSS object map ") + bpf_map__name(m),
+					    "share vsteer's map (layouts differ?)");
+			reused++;
 		}
-		if (!o.config || !o.key || !o.table)
+		if (reused != 3)
 			throw Error(ENOENT, "QEMU RSS object", "does not have QEMU's three RSS maps (config, key, table)");
+		if (bpf_object__load(obj))
+			throw_errno("QEMU RSS object", "load into the kernel");
+		p.name = bpf_program__name(prog);
+		p.prog = UniqueFd(dup_cloexec(bpf_program__fd(prog), "program"));
 	} catch (...) {
 		bpf_object__close(obj);
 		throw;
 	}
 	bpf_object__close(obj);
-	validate_ebpf_rss_fds(o.fds());
-	LIBBPF_OPTS(bpf_map_create_opts, mopts);
-	int c = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "toeplitz_cache", 4, sizeof(vsteer_toeplitz_cache), 2, &mopts);
-	if (c < 0)
-		throw_errno("placeholder map toeplitz_cache", "create");
-	o.cache = UniqueFd(c);
-	int s = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "stats", 4, sizeof(vsteer_stats), 1, &mopts);
-	if (s < 0)
-		throw_errno("placeholder map stats", "create");
-	o.stats = UniqueFd(s);
-	return o;
-}
-
-void QemuRssObjects::pin(const std::string &dir) const
-{
-	fs::path final_dir(dir);
-	fs::path staging = final_dir.parent_path().parent_path() / "vsteer_staging";
-	fs::path tmp = staging / ("qemu_" + std::to_string(getpid()) + "_" + final_dir.filename().string());
-	std::error_code ec;
-	fs::create_directories(final_dir.parent_path(), ec);
-	if (!ec)
-		fs::create_directories(staging, ec);
-	if (ec)
-		throw Error(ec.value(), final_dir.parent_path().string(), "create pin root", "is /sys/fs/bpf a bpf filesystem?");
-	SteeringObjects::unpin(tmp.string());
-	if (::mkdir(tmp.c_str(), 0700))
-		throw_errno(tmp.string(), "create temporary pin directory");
-	try {
-		auto pin_fd = [&](int fd, const char *name) {
-			std::string path = tmp.string() + "/" + name;
-			if (bpf_obj_pin(fd, path.c_str()))
-				throw_errno(path, "pin");
-		};
-		pin_fd(prog.get(), VSTEER_PIN_PROG);
-		pin_fd(config.get(), VSTEER_PIN_CONFIG);
-		pin_fd(key.get(), VSTEER_PIN_KEY);
-		pin_fd(table.get(), VSTEER_PIN_TABLE);
-		pin_fd(cache.get(), VSTEER_PIN_CACHE);
-		pin_fd(stats.get(), VSTEER_PIN_STATS);
-		if (::rename(tmp.c_str(), final_dir.c_str()))
-			throw_errno(dir, "move pins into place", "the directory exists; `vsteer detach --tap NAME` removes it");
-	} catch (...) {
-		SteeringObjects::unpin(tmp.string());
-		throw;
-	}
+	bpf_prog_info info{};
+	__u32 len = sizeof(info);
+	if (bpf_prog_get_info_by_fd(p.prog.get(), &info, &len))
+		throw_errno("QEMU RSS program", "query program info");
+	p.id = info.id;
+	validate_ebpf_rss_fds({p.prog.get(), config_fd, key_fd, table_fd});
+	return p;
 }
 
 } // namespace vsteer::qemu

@@ -20,19 +20,15 @@ namespace vsteer::qemu {
 // eBPF configuration array" and exits; this check runs before QEMU is started.
 void validate_ebpf_rss_fds(const EbpfRssFds &fds);
 
-// QEMU's own RSS program, loaded by vsteer. Placeholder `toeplitz_cache` and `stats` maps
-// of vsteer's layout complete the pin set (QEMU's program keeps no counters: they stay 0).
-struct QemuRssObjects {
-	UniqueFd prog, config, key, table, cache, stats;
-	std::string prog_name;
-	EbpfRssFds fds() const { return {prog.get(), config.get(), key.get(), table.get()}; }
-	// Pins like SteeringObjects::pin (prog, config, toeplitz_key, indirection_table,
-	// toeplitz_cache, stats), into a staging directory first, then rename(2).
-	void pin(const std::string &dir) const;
+// QEMU's own RSS program (an ELF object as returned by `request-ebpf`, base64-decoded),
+// loaded so that its three maps ARE the given config / key / table maps (bpf_map__reuse_fd):
+// the pin set stays vsteer's, only the program differs. Returns the program fd.
+struct QemuProgram {
+	UniqueFd prog;
+	std::string name;
+	uint32_t id = 0;
 };
-
-// Loads an ELF object as returned by `request-ebpf` (already base64-decoded).
-QemuRssObjects load_qemu_rss_object(const std::vector<uint8_t> &elf);
+QemuProgram load_qemu_rss_program(const std::vector<uint8_t> &elf, int config_fd, int key_fd, int table_fd);
 
 std::vector<uint8_t> base64_decode(std::string_view text);
 
