@@ -54,6 +54,15 @@ nsenter --net=/run/netns/"$ns" "$qemu" -S -display none -nodefaults -no-user-con
 	>"$work"/qemu.log 2>&1 &
 qemu_pid=$!
 
+for _ in $(seq 100); do
+	[ -S "$work"/qmp.sock ] && break
+	if ! kill -0 "$qemu_pid" 2>/dev/null; then
+		echo "qemu-rss-object: $qemu exited before opening its QMP socket:" >&2
+		cat "$work"/qemu.log >&2 || true
+		exit 1
+	fi
+	sleep 0.1
+done
 if ! "$tool" "$work"/qmp.sock "$out"; then
 	echo "qemu-rss-object: QEMU output:" >&2
 	cat "$work"/qemu.log >&2 || true
