@@ -1,0 +1,298 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// vsteer-qemu-flows: the host side of `make qemu-test`.
+//
+//   send IFNAME ROUND NFLOWS SEED
+//       sends NFLOWS distinct flows (IPv4/IPv6 x TCP/UDP, seeded) into the tap, twice,
+//       each frame tagged "VSTQ" + flow index + round for the guest's vsteer-rx
+//   guest-config CONSOLE ROUND
+//       the key and indirection table the guest reports (`ethtool -x eth0` between
+//       VSTQ-X-BEGIN/END ROUND on the serial console): prints "KEY TABLE"
+//   compare-show SHOW_JSON KEY TABLE TYPES
+//       `vsteer show --json` on the host holds exactly this key, table and hash types
+//   verify CONSOLE ROUND NFLOWS SEED KEY TABLE TYPES
+//       every flow arrived on the rx queue the C++ reference predicts for that key, table
+//       and types, none is missing, none was seen on two queues
+// Exit status 0 on success; failures say what differed.
+#include "frame_builder.hpp"
+#include "frame_generator.hpp"
+#include "qemu_json.hpp"
+#include "rss_config.hpp"
+#include "rss_reference.hpp"
+
+#include <arpa/inet.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace vsteer;
+using namespace vsteer::test;
+
+namespace {
+
+std::vector<Bytes> make_flows(uint32_t round, uint32_t n, uint64_t seed)
+{
+	Rng rng(seed);
+	std::vector<Bytes> out;
+	for (uint32_t i = 0; i < n; i++) {
+		IpFamily fam = (i & 2) ? IpFamily::v6 : IpFamily::v4;
+		uint8_t proto = (i & 1) ? ipproto::kUdp : ipproto::kTcp;
+		FrameSpec s = random_flow(rng, fam, proto);
+		Bytes payload{'V', 'S', 'T', 'Q'};
+		detail::put32(payload, i);
+		detail::put32(payload, round);
+		payload.resize(32, 0);
+		s.l4->payload = payload;
+		out.push_back(build_frame(s));
+	}
+	return out;
+}
+
+std::vector<std::string> read_lines(const std::string &path)
+{
+	std::ifstream f(path);
+	if (!f)
+		throw std::runtime_error("cannot read " + path);
+	std::vector<std::string> lines;
+	std::string l;
+	while (std::getline(f, l)) {
+		if (!l.empty() && l.back() == '\r')
+			l.pop_back();
+		lines.push_back(l);
+	}
+	return lines;
+}
+
+std::string join_table(const std::vector<uint16_t> &t)
+{
+	std::string s;
+	for (size_t i = 0; i < t.size(); i++)
+		s += (i ? "," : "") + std::to_string(t[i]);
+	return s;
+}
+
+int cmd_send(const std::string &ifname, uint32_t round, uint32_t n, uint64_t seed)
+{
+	int ifindex = if_nametoindex(ifname.c_str());
+	if (!ifindex)
+		throw std::runtime_error("no interface " + ifname);
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0)
+		throw std::runtime_error(std::string("socket(AF_PACKET): ") + strerror(errno));
+	sockaddr_ll sll{};
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = ifindex;
+	sll.sll_halen = 6;
+	auto flows = make_flows(round, n, seed);
+	unsigned sent = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < flows.size(); i++) {
+			const Bytes &f = flows[i];
+			std::memcpy(sll.sll_addr, f.data(), 6);
+			while (sendto(fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) < 0) {
+				if (errno != ENOBUFS && errno != EAGAIN)
+					throw std::runtime_error(std::string("sendto ") + ifname + ": " + strerror(errno));
+				std::this_thread::sleep_for(std::chrono::milliseconds(2));
+			}
+			sent++;
+			// pace: a TCG guest drains its rings slowly
+			if (i % 32 == 31)
+				std::this_thread::sleep_for(std::chrono::milliseconds(15));
+		}
+		std::this_thread::sleep_for(std::chrono::milliseconds(300));
+	}
+	close(fd);
+	std::printf("sent %u frames (%u flows x 2) into %s, round %u\n", sent, n, ifname.c_str(), round);
+	return 0;
+}
+
+struct GuestConfig {
+	RssKey key{};
+	std::vector<uint16_t> table;
+};
+
+GuestConfig guest_config(const std::string &console, uint32_t round)
+{
+	auto lines = read_lines(console);
+	const std::string begin = "VSTQ-X-BEGIN " + std::to_string(round), end = "VSTQ-X-END " + std::to_string(round);
+	bool in = false, key_next = false, found = false;
+	GuestConfig g;
+	std::string keytext;
+	static const std::regex row(R"(^\s*(\d+):((\s+\d+)+)\s*$)");
+	for (const auto &l : lines) {
+		if (l.find(begin) != std::string::npos) {
+			in = true;
+			found = true;
+			g.table.clear();
+			continue;
+		}
+		if (l.find(end) != std::string::npos)
+			in = false;
+		if (!in)
+			continue;
+		if (key_next) {
+			keytext = l;
+			key_next = false;
+			continue;
+		}
+		if (l.find("RSS hash key:") != std::string::npos) {
+			key_next = true;
+			continue;
+		}
+		std::smatch m;
+		if (std::regex_match(l, m, row)) {
+			if (std::stoul(m[1]) != g.table.size())
+				throw std::runtime_error("ethtool -x row " + std::string(m[1]) + " out of order");
+			std::istringstream ss(m[2].str());
+			unsigned q;
+			while (ss >> q)
+				g.table.push_back(static_cast<uint16_t>(q));
+		}
+	}
+	if (!found)
+		throw std::runtime_error("no '" + begin + "' on the guest console " + console);
+	if (g.table.empty() || keytext.empty())
+		throw std::runtime_error("guest's ethtool -x output for round " + std::to_string(round) + " has no table or key");
+	g.key = parse_key(keytext);
+	return g;
+}
+
+int cmd_compare_show(const std::string &show_file, const std::string &key, const std::string &table, uint32_t types)
+{
+	std::ifstream f(show_file);
+	std::stringstream ss;
+	ss << f.rdbuf();
+	auto j = qemu::Json::parse(ss.str());
+	const qemu::Json *c = j.find("config");
+	if (!c)
+		throw std::runtime_error("vsteer show --json has no config object");
+	int bad = 0;
+	RssKey shown = parse_key(c->find("key")->as_string());
+	if (shown != parse_key(key)) {
+		std::printf("MISMATCH key: host shows %s, guest has %s\n", format_key(shown).c_str(), key.c_str());
+		bad++;
+	}
+	std::vector<uint16_t> t;
+	for (const auto &e : c->find("indirection_table")->as_array())
+		t.push_back(static_cast<uint16_t>(e.as_int()));
+	if (t != parse_table(table)) {
+		std::printf("MISMATCH table: host shows %s\n                guest has %s\n", join_table(t).c_str(), table.c_str());
+		bad++;
+	}
+	uint32_t mask = static_cast<uint32_t>(c->find("hash_types_mask")->as_int());
+	if (mask != types) {
+		std::printf("MISMATCH hash types: host shows 0x%x, guest has 0x%x\n", mask, types);
+		bad++;
+	}
+	if (!bad)
+		std::printf("vsteer show == guest: key %s..., %zu-entry table, types 0x%x\n", key.substr(0, 16).c_str(),
+			    t.size(), mask);
+	return bad ? 1 : 0;
+}
+
+int cmd_verify(const std::string &console, uint32_t round, uint32_t n, uint64_t seed, const std::string &key,
+	       const std::string &table, uint32_t types)
+{
+	RssConfig cfg;
+	cfg.key = parse_key(key);
+	cfg.table = parse_table(table);
+	cfg.hash_types = types;
+	cfg.unclassified_queue = 0;
+	auto flows = make_flows(round, n, seed);
+	std::map<uint32_t, int> seen;
+	int conflicts = 0;
+	bool done = false;
+	const std::string r = "VSTQ-R " + std::to_string(round) + " ";
+	for (const auto &l : read_lines(console)) {
+		if (l.rfind("VSTQ-CONFLICT " + std::to_string(round) + " ", 0) == 0) {
+			std::printf("guest: %s\n", l.c_str());
+			conflicts++;
+		}
+		if (l.rfind("VSTQ-DONE " + std::to_string(round) + " ", 0) == 0)
+			done = true;
+		if (l.rfind(r, 0) != 0)
+			continue;
+		std::istringstream ss(l.substr(r.size()));
+		std::string item;
+		while (ss >> item) {
+			auto colon = item.find(':');
+			seen[static_cast<uint32_t>(std::stoul(item.substr(0, colon)))] = std::stoi(item.substr(colon + 1));
+		}
+	}
+	if (!done)
+		throw std::runtime_error("no 'VSTQ-DONE " + std::to_string(round) + "' on the guest console");
+	std::vector<unsigned> per_queue(8), predicted_per_queue(8);
+	std::map<uint8_t, unsigned> per_report;
+	unsigned ok = 0, wrong = 0, missing = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		RssResult p = compute_rss(cfg, flows[i]);
+		per_report[p.report]++;
+		if (p.queue < 8)
+			predicted_per_queue[p.queue]++;
+		auto it = seen.find(i);
+		if (it == seen.end()) {
+			missing++;
+			if (missing <= 5)
+				std::printf("MISSING flow %u (predicted queue %u)\n", i, p.queue);
+			continue;
+		}
+		if (it->second >= 0 && it->second < 8)
+			per_queue[it->second]++;
+		if (it->second == p.queue) {
+			ok++;
+		} else {
+			wrong++;
+			if (wrong <= 10)
+				std::printf("WRONG flow %u: guest rx queue %d, reference predicts %u (hash %08x, %s)\n", i,
+					    it->second, p.queue, p.hash, report_name(p.report));
+		}
+	}
+	std::printf("round %u: %u/%u flows on the predicted rx queue, %u wrong, %u missing, %d conflicts; guest per queue:",
+		    round, ok, n, wrong, missing, conflicts);
+	for (unsigned q = 0; q < 8; q++)
+		if (per_queue[q] || predicted_per_queue[q])
+			std::printf(" q%u=%u", q, per_queue[q]);
+	std::printf("; reports:");
+	for (auto [rep, cnt] : per_report)
+		std::printf(" %s=%u", report_name(rep), cnt);
+	std::printf("\n");
+	return ok == n && conflicts == 0 ? 0 : 1;
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+	std::vector<std::string> a(argv + 1, argv + argc);
+	try {
+		if (a.size() == 5 && a[0] == "send")
+			return cmd_send(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]));
+		if (a.size() == 3 && a[0] == "guest-config") {
+			GuestConfig g = guest_config(a[1], std::stoul(a[2]));
+			std::printf("%s %s\n", format_key(g.key).c_str(), join_table(g.table).c_str());
+			return 0;
+		}
+		if (a.size() == 5 && a[0] == "compare-show")
+			return cmd_compare_show(a[1], a[2], a[3], std::stoul(a[4], nullptr, 0));
+		if (a.size() == 8 && a[0] == "verify")
+			return cmd_verify(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]), a[5], a[6],
+					  std::stoul(a[7], nullptr, 0));
+	} catch (const std::exception &e) {
+		std::fprintf(stderr, "vsteer-qemu-flows: %s\n", e.what());
+		return 1;
+	}
+	std::fprintf(stderr, "usage: vsteer-qemu-flows send|guest-config|compare-show|verify ... (see the source)\n");
+	return 2;
+}
