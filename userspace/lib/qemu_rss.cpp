@@ -23,8 +23,27 @@ std::string fd_label(size_t i, int fd)
 	return std::string("ebpf-rss-fds[") + std::to_string(i) + "] (" + kFdNames[i] + ", fd " + std::to_string(fd) + ")";
 }
 
+// "bpf-prog", "bpf-map", ... from the fd's anon inode name (bpf_obj_get_info_by_fd fills
+// any struct for any BPF fd, so it cannot tell a map from a program).
+std::string fd_kind(int fd)
+{
+	char buf[128];
+	std::string path = "/proc/self/fd/" + std::to_string(fd);
+	ssize_t n = readlink(path.c_str(), buf, sizeof(buf) - 1);
+	if (n < 0)
+		return errno == ENOENT ? "closed" : "unknown";
+	std::string s(buf, static_cast<size_t>(n));
+	if (s.rfind("anon_inode:", 0) == 0)
+		return s.substr(11);
+	return s;
+}
+
 void check_map(size_t i, int fd, uint32_t value_size, uint32_t max_entries)
 {
+	std::string kind = fd_kind(fd);
+	if (kind != "bpf-map")
+		throw Error(EINVAL, fd_label(i, fd), "is not a BPF map (" + kind + ")",
+			    "the four fds must be program, config, toeplitz_key, indirection_table in this order");
 	bpf_map_info info{};
 	__u32 len = sizeof(info);
 	if (bpf_map_get_info_by_fd(fd, &info, &len))
@@ -53,6 +72,10 @@ int dup_cloexec(int fd, const char *what)
 
 void validate_ebpf_rss_fds(const EbpfRssFds &fds)
 {
+	std::string kind = fd_kind(fds[0]);
+	if (kind != "bpf-prog")
+		throw Error(EINVAL, fd_label(0, fds[0]), "is not a BPF program (" + kind + ")",
+			    "the four fds must be program, config, toeplitz_key, indirection_table in this order");
 	bpf_prog_info info{};
 	__u32 len = sizeof(info);
 	if (bpf_prog_get_info_by_fd(fds[0], &info, &len))

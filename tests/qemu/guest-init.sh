@@ -1,0 +1,63 @@
+#!/bin/busybox sh
+# /init of the `make qemu-test` guest. Kernel parameters: vstq.flows=N vstq.k1=KEY vstq.k2=KEY.
+# Three rounds, each: program RSS with ethtool, print `ethtool -x eth0` between
+# VSTQ-X-BEGIN/END N, then run vsteer-rx (VSTQ-READY N ... VSTQ-DONE N) while the host sends.
+#   round 1: ethtool -L eth0 combined 4; ethtool -X eth0 hkey K1 equal 4
+#   round 2: ethtool -X eth0 hkey K2 weight 1 2 3 2
+#   round 3: ethtool -N eth0 rx-flow-hash tcp4 sd   (TCPv4 flows hash on addresses only)
+# Ends with VSTQ-EXIT rc=N and powers off.
+/bin/busybox mkdir -p /proc /sys /dev /tmp
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+
+flows=256
+k1=
+k2=
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	vstq.flows=*) flows=${arg#vstq.flows=} ;;
+	vstq.k1=*) k1=${arg#vstq.k1=} ;;
+	vstq.k2=*) k2=${arg#vstq.k2=} ;;
+	esac
+done
+E=/usr/sbin/ethtool
+rc=0
+
+finish() {
+	if dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|general protection|refcount_t|Call Trace' >/tmp/bad; then
+		echo "VSTQ-FAIL kernel log: $(head -n 1 /tmp/bad)"
+		rc=1
+	fi
+	echo "VSTQ-EXIT rc=$rc"
+	sync
+	poweroff -f
+}
+fail() {
+	echo "VSTQ-FAIL $*"
+	dmesg | tail -n 20
+	rc=1
+	finish
+}
+
+echo "VSTQ-BOOT $(uname -r) $(nproc) cpus"
+ip link set lo up
+ip link set eth0 up || fail "no eth0"
+echo "VSTQ-CHANNELS-BEFORE $($E -l eth0 | grep -A4 'Current' | grep Combined | tr -s ' \t' ' ')"
+$E -L eth0 combined 4 || fail "ethtool -L eth0 combined 4"
+$E -K eth0 rxhash on 2>/dev/null
+
+round() {
+	n=$1
+	shift
+	"$@" || fail "round $n: $*"
+	echo "VSTQ-X-BEGIN $n"
+	$E -x eth0
+	echo "VSTQ-X-END $n"
+	/vsteer/vsteer-rx eth0 "$n" "$flows" 120000 || rc=1
+}
+round 1 $E -X eth0 hkey "$k1" equal 4
+round 2 $E -X eth0 hkey "$k2" weight 1 2 3 2
+round 3 $E -N eth0 rx-flow-hash tcp4 sd
+finish
