@@ -110,7 +110,18 @@ unsigned netdev_queues(const std::vector<std::string> &argv, const RssTarget &t)
 void run_qemu(const RunQemuOptions &o)
 {
 	const std::string dir = pin_dir_for(o.tap, o.pin_dir);
-	const std::vector<std::string> &argv = o.qemu_argv;
+	// A wrapper may come first (setpriv, taskset, ...): QEMU is the first word named
+	// qemu-system-* / qemu-kvm; the wrapper must keep fds open across its own exec.
+	size_t qpos = 0;
+	for (size_t i = 0; i < o.qemu_argv.size(); i++) {
+		std::string base = o.qemu_argv[i].substr(o.qemu_argv[i].rfind('/') + 1);
+		if (base.rfind("qemu-system-", 0) == 0 || base == "qemu-kvm") {
+			qpos = i;
+			break;
+		}
+	}
+	const std::vector<std::string> wrapper(o.qemu_argv.begin(), o.qemu_argv.begin() + static_cast<long>(qpos));
+	const std::vector<std::string> argv(o.qemu_argv.begin() + static_cast<long>(qpos), o.qemu_argv.end());
 	TargetSelector sel{o.tap, o.netdev};
 
 	// 1. Everything that can be checked without touching BPF: QEMU, the command line, the tap.
@@ -169,6 +180,7 @@ void run_qemu(const RunQemuOptions &o)
 	} catch (const CmdlineError &e) {
 		throw Error(0, "QEMU command line", e.what());
 	}
+	r.argv.insert(r.argv.begin(), wrapper.begin(), wrapper.end());
 	for (const auto &n : r.notes)
 		std::fprintf(stderr, "vsteer run-qemu: note: %s\n", n.c_str());
 	if (o.dry_run) {
@@ -194,7 +206,7 @@ void run_qemu(const RunQemuOptions &o)
 	int err = errno;
 	if (!reuse)
 		SteeringObjects::unpin(dir);
-	throw Error(err, "QEMU binary " + argv[0], "exec");
+	throw Error(err, "QEMU binary " + r.argv[0], "exec");
 }
 
 // ---------------------------------------------------------------- qmp-attach
