@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * vsteer XDP classifier for host NICs (docs/xdp.md). Classifies each frame to
+ * a VM (5-tuple rule, destination MAC, destination prefix), applies the VM's
+ * token bucket, and passes, drops, redirects it into the VM's tap (devmap) or
+ * to the CPU that serves its guest queue (cpumap). The guest queue is computed
+ * with the VM's own RSS policy, read from the tap's pinned maps on every
+ * packet, exactly as the tun steering program computes it.
+ *
+ * vsteer_cpumap runs on the target CPU for cpumap'ed frames and delivers them
+ * into the tap (CPU) or to the stack (CPU_PASS) there.
+ */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+
+#define VSTEER_LOAD(ctx, off, dst, len) bpf_xdp_load_bytes((ctx), (off), (dst), (len))
+#define VSTEER_PARSE_CLASSIFY 1
+
+#include "vsteer_abi.h"
+#include "parse.h"
+#include "rss_select.h"
+#include "toeplitz.h"
+#include "xdp_toeplitz.h"
+#include "xdp_maps.h"
+#include "xdp_classify.h"
+
+static __always_inline void vsteer_xdp_count_action(struct vsteer_xdp_action_counters *c,
+						    __u32 action, int rate_limited, int error)
+{
+	if (rate_limited)
+		c->rate_limited++;
+	else if (error)
+		c->redirect_error++;
+	else if (action == VSTEER_XDP_PASS)
+		c->pass++;
+	else if (action == VSTEER_XDP_DROP)
+		c->drop++;
+	else if (action == VSTEER_XDP_TAP)
+		c->redirect_tap++;
+	else if (action == VSTEER_XDP_CPU)
+		c->redirect_cpu++;
+	else if (action == VSTEER_XDP_CPU_PASS)
+		c->redirect_cpu_pass++;
+}
+
+/* GCRA token bucket; returns 1 if the packet exceeds the VM's rate. */
+static __noinline int vsteer_xdp_rate_exceeded(__u32 vmid, const struct vsteer_xdp_vm *vm)
+{
+	struct vsteer_xdp_rate_state *st;
+	__u64 now, tat;
+	int over = 0;
+
+	if (!vm->rate_interval_ns)
+		return 0;
+	st = bpf_map_lookup_elem(&xdp_rate, &vmid);
+	if (!st)
+		return 0;
+	now = bpf_ktime_get_ns();
+	bpf_spin_lock(&st->lock);
+	tat = st->tat_ns;
+	if (tat < now)
+		tat = now;
+	if (tat - now > vm->rate_burst_ns)
+		over = 1;
+	else
+		st->tat_ns = tat + vm->rate_interval_ns;
+	bpf_spin_unlock(&st->lock);
+	return over;
+}
+
+/*
+ * Brings this CPU's Toeplitz table for the VM up to date with the VM's live key
+ * (the tap's toeplitz_key map). A subprogram of its own, called before the
+ * hashing one, so their stacks are not stacked on each other. Returns -1 if
+ * the VM has no policy maps or the rebuild failed.
+ */
+static __noinline int vsteer_xdp_refresh(__u32 vmid)
+{
+	__u32 zero = 0, lo_idx = 2 * vmid, hi_idx = 2 * vmid + 1;
+	struct vsteer_toeplitz_cache *lo, *hi;
+	struct vsteer_toeplitz_key *key;
+	void *key_map;
+
+	key_map = bpf_map_lookup_elem(&xdp_vm_key, &vmid);
+	if (!key_map)
+		return -1;
+	key = bpf_map_lookup_elem(key_map, &zero);
+	lo = bpf_map_lookup_elem(&xdp_toeplitz_cache, &lo_idx);
+	hi = bpf_map_lookup_elem(&xdp_toeplitz_cache, &hi_idx);
+	if (!key || !lo || !hi)
+		return -1;
+	return vsteer_xdp_toeplitz_refresh(lo, hi, key) < 0 ? -1 : 0;
+}
+
+/*
+ * The guest queue for this flow under the VM's RSS policy (the tap's maps), as
+ * the tun steering program computes it; `table_ok` says whether
+ * vsteer_xdp_refresh succeeded. Returns -1 if the VM has no policy maps.
+ */
+static __noinline int vsteer_xdp_guest_queue(__u32 vmid, int table_ok, const struct vsteer_flow *f,
+					     struct vsteer_xdp_meta *m)
+{
+	__u32 zero = 0, lo_idx = 2 * vmid, hi_idx = 2 * vmid + 1, index;
+	struct vsteer_toeplitz_cache *lo, *hi;
+	struct vsteer_hash_input in = {};
+	struct vsteer_rss_config *cfg;
+	void *cfg_map, *table_map;
+	__u32 hash = 0;
+	__u16 *entry;
+
+	cfg_map = bpf_map_lookup_elem(&xdp_vm_config, &vmid);
+	table_map = bpf_map_lookup_elem(&xdp_vm_table, &vmid);
+	if (!cfg_map || !table_map)
+		return -1;
+	cfg = bpf_map_lookup_elem(cfg_map, &zero);
+	lo = bpf_map_lookup_elem(&xdp_toeplitz_cache, &lo_idx);
+	hi = bpf_map_lookup_elem(&xdp_toeplitz_cache, &hi_idx);
+	if (!cfg || !lo || !hi)
+		return -1;
+
+	vsteer_select_hash(&in, f, cfg->hash_types);
+	if (in.len) {
+		if (!table_ok)
+			in.report = VSTEER_REPORT_NONE;
+		else
+			hash = vsteer_toeplitz_hash(lo, hi, &in);
+	}
+	m->queue = cfg->default_queue;
+	if (in.report != VSTEER_REPORT_NONE && cfg->redirect && cfg->indirections_len) {
+		index = hash & (cfg->indirections_len - 1) & (VSTEER_MAX_TABLE_LEN - 1);
+		entry = bpf_map_lookup_elem(table_map, &index);
+		if (entry)
+			m->queue = *entry;
+	}
+	m->hash = hash;
+	m->report = in.report;
+	return 0;
+}
+
+/* Parses and classifies; a subprogram of its own to keep the stacks apart. */
+static __noinline int vsteer_xdp_parse_classify(struct xdp_md *ctx, struct vsteer_flow *f,
+						struct vsteer_xdp_verdict *v)
+{
+	vsteer_parse(ctx, f);
+	vsteer_xdp_classify(ctx, f, v);
+	return 0;
+}
+
+static __always_inline void vsteer_xdp_write_meta(struct xdp_md *ctx, const struct vsteer_xdp_meta *m)
+{
+	struct vsteer_xdp_meta *out;
+	void *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*m)))
+		return;
+	out = (void *)(long)ctx->data_meta;
+	data = (void *)(long)ctx->data;
+	if ((void *)(out + 1) > data)
+		return;
+	__builtin_memcpy(out, m, sizeof(*m));
+}
+
+SEC("xdp")
+int vsteer_classify(struct xdp_md *ctx)
+{
+	__u64 bytes = (__u64)(ctx->data_end - ctx->data);
+	struct vsteer_xdp_meta m = {.magic = VSTEER_XDP_META_MAGIC, .vm = VSTEER_XDP_NO_VM};
+	struct vsteer_xdp_vm_stats *vs = NULL;
+	struct vsteer_xdp_rule_stats *rs;
+	struct vsteer_xdp_vm *vm = NULL;
+	struct vsteer_flow flow = {};
+	struct vsteer_xdp_verdict v;
+	struct vsteer_xdp_stats *gs;
+	int rate_limited = 0, error = 0, ret;
+	__u32 zero = 0, action;
+	__u64 q, n;
+
+	vsteer_xdp_parse_classify(ctx, &flow, &v);
+	action = v.action;
+
+	gs = bpf_map_lookup_elem(&xdp_stats, &zero);
+	if (gs) {
+		gs->packets++;
+		gs->bytes += bytes;
+		if (v.match == VSTEER_XDP_MATCH_RULE)
+			gs->matched_rule++;
+		else if (v.match == VSTEER_XDP_MATCH_MAC)
+			gs->matched_mac++;
+		else if (v.match == VSTEER_XDP_MATCH_PREFIX)
+			gs->matched_prefix++;
+		else
+			gs->unmatched++;
+	}
+	if (v.match == VSTEER_XDP_MATCH_RULE) {
+		rs = bpf_map_lookup_elem(&xdp_rule_stats, &v.rule);
+		if (rs) {
+			rs->packets++;
+			rs->bytes += bytes;
+		}
+	}
+
+	if (action == VSTEER_XDP_VM) {
+		vm = bpf_map_lookup_elem(&xdp_vms, &v.vm);
+		if (!vm || !vm->in_use || vm->action == VSTEER_XDP_VM) {
+			if (gs)
+				gs->stale_vm++;
+			vm = NULL;
+			v.vm = VSTEER_XDP_NO_VM;
+			action = VSTEER_XDP_PASS;
+		} else {
+			action = vm->action;
+			vs = bpf_map_lookup_elem(&xdp_vm_stats, &v.vm);
+			if (vs) {
+				vs->packets++;
+				vs->bytes += bytes;
+			}
+		}
+	}
+
+	if (vm && action != VSTEER_XDP_DROP && vsteer_xdp_rate_exceeded(v.vm, vm)) {
+		rate_limited = 1;
+		action = VSTEER_XDP_DROP;
+	}
+
+	if (vm && (action == VSTEER_XDP_CPU || action == VSTEER_XDP_CPU_PASS)) {
+		int table_ok = vsteer_xdp_refresh(v.vm) == 0;
+
+		if (vsteer_xdp_guest_queue(v.vm, table_ok, &flow, &m) < 0) {
+			m.queue = 0;
+			if (vs)
+				vs->no_policy++;
+		}
+		n = vm->num_queue_cpus;
+		q = n ? (__u64)m.queue % n : 0;
+		/* An opaque mask the compiler cannot drop: the verifier needs the bound. */
+		asm volatile("" : "+r"(q));
+		q &= VSTEER_MAX_QUEUES - 1;
+		m.cpu = vm->queue_cpu[q];
+		if (vs)
+			vs->by_queue[m.queue < VSTEER_XDP_STATS_QUEUES ? m.queue : VSTEER_XDP_STATS_QUEUES - 1]++;
+	}
+
+	m.vm = v.vm;
+	m.action = action;
+	m.match = v.match;
+	m.rule = v.rule;
+	vsteer_xdp_write_meta(ctx, &m);
+
+	switch (action) {
+	case VSTEER_XDP_DROP:
+		ret = XDP_DROP;
+		break;
+	case VSTEER_XDP_TAP:
+		ret = bpf_redirect_map(&xdp_tap_devmap, v.vm, XDP_PASS);
+		error = ret != XDP_REDIRECT;
+		break;
+	case VSTEER_XDP_CPU:
+	case VSTEER_XDP_CPU_PASS:
+		ret = bpf_redirect_map(&xdp_cpumap, m.cpu, XDP_PASS);
+		error = ret != XDP_REDIRECT;
+		break;
+	default:
+		ret = XDP_PASS;
+		break;
+	}
+	if (gs)
+		vsteer_xdp_count_action(&gs->by_action, action, rate_limited, error);
+	if (vs)
+		vsteer_xdp_count_action(&vs->by_action, action, rate_limited, error);
+	return ret;
+}
+
+/*
+ * On the target CPU: into the tap (CPU) or up the stack (CPU_PASS). The
+ * classifier's metadata says which VM; without it (generic XDP does not carry
+ * metadata across the cpumap) the frame is classified again.
+ */
+SEC("xdp/cpumap")
+int vsteer_cpumap(struct xdp_md *ctx)
+{
+	struct vsteer_xdp_meta *meta = (void *)(long)ctx->data_meta;
+	void *data = (void *)(long)ctx->data;
+	struct vsteer_xdp_vm_stats *vs;
+	__u32 vmid, action, zero = 0;
+
+	if ((void *)(meta + 1) <= data && meta->magic == VSTEER_XDP_META_MAGIC) {
+		vmid = meta->vm;
+		action = meta->action;
+	} else {
+		struct vsteer_flow flow = {};
+		struct vsteer_xdp_verdict v;
+		struct vsteer_xdp_stats *gs;
+		struct vsteer_xdp_vm *vm;
+
+		gs = bpf_map_lookup_elem(&xdp_stats, &zero);
+		if (gs)
+			gs->meta_fallback++;
+		vsteer_xdp_parse_classify(ctx, &flow, &v);
+		if (v.action != VSTEER_XDP_VM)
+			return XDP_PASS;
+		vm = bpf_map_lookup_elem(&xdp_vms, &v.vm);
+		if (!vm || !vm->in_use)
+			return XDP_PASS;
+		vmid = v.vm;
+		action = vm->action;
+	}
+	vs = bpf_map_lookup_elem(&xdp_vm_stats, &vmid);
+	if (vs)
+		vs->cpumap_delivered++;
+	if (action == VSTEER_XDP_CPU)
+		return bpf_redirect_map(&xdp_tap_devmap, vmid, XDP_PASS);
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

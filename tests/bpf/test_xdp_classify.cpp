@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// The XDP classifier under BPF_PROG_TEST_RUN: every match kind (5-tuple rule, destination
+// MAC, IPv4/IPv6 prefix), every action, malformed input, rate limiting and counters,
+// table-driven; the guest queue, hash and CPU of CPU-steered frames are checked against
+// the C++ reference (vsteer::compute_rss) with each VM's own RSS policy, including a
+// policy change through the tap's maps that must be seen by the next packet.
+#include "frame_generator.hpp"
+#include "privileges.hpp"
+#include "rss_reference.hpp"
+#include "xdp_control.hpp"
+#include "xdp_objects.hpp"
+
+#include <doctest/doctest.h>
+
+#include <linux/bpf.h>
+
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+
+using namespace vsteer;
+using namespace vsteer::test;
+
+namespace
+{
+
+struct RunResult {
+	int ret = -1;
+	std::optional<vsteer_xdp_meta> meta;
+	Bytes out; // frame after the metadata
+};
+
+RunResult run_xdp(int prog_fd, const Bytes &frame)
+{
+	RunResult r;
+	std::vector<uint8_t> out(frame.size() + 256);
+	xdp_md ctx_in{}, ctx_out{};
+	ctx_in.data_end = static_cast<__u32>(frame.size());
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	opts.data_in = frame.data();
+	opts.data_out = out.data();
+	opts.data_size_in = static_cast<__u32>(frame.size());
+	opts.data_size_out = static_cast<__u32>(out.size());
+	opts.ctx_in = &ctx_in;
+	opts.ctx_size_in = sizeof(ctx_in);
+	opts.ctx_out = &ctx_out;
+	opts.ctx_size_out = sizeof(ctx_out);
+	opts.repeat = 1;
+	int err = bpf_prog_test_run_opts(prog_fd, &opts);
+	REQUIRE_MESSAGE(err == 0, "BPF_PROG_TEST_RUN failed: " << std::strerror(errno));
+	r.ret = static_cast<int>(opts.retval);
+	size_t metalen = ctx_out.data;
+	if (metalen == sizeof(vsteer_xdp_meta)) {
+		vsteer_xdp_meta m;
+		std::memcpy(&m, out.data(), sizeof(m));
+		if (m.magic == VSTEER_XDP_META_MAGIC)
+			r.meta = m;
+	}
+	r.out.assign(out.begin() + static_cast<long>(metalen), out.begin() + opts.data_size_out);
+	return r;
+}
+
+const MacAddress kMacA{0x52, 0x54, 0x00, 0xaa, 0x00, 0x01};
+const MacAddress kMacB{0x52, 0x54, 0x00, 0xbb, 0x00, 0x01};
+const MacAddress kMacTap{0x52, 0x54, 0x00, 0xcc, 0x00, 0x01};
+const MacAddress kMacDrop{0x52, 0x54, 0x00, 0xdd, 0x00, 0x01};
+const MacAddress kMacPass{0x52, 0x54, 0x00, 0xee, 0x00, 0x01};
+const MacAddress kMacCpuPass{0x52, 0x54, 0x00, 0xff, 0x00, 0x01};
+const MacAddress kMacHost{0x02, 0x00, 0x00, 0x00, 0x00, 0x99};
+
+RssConfig make_config(uint64_t seed, uint32_t types, unsigned queues, unsigned table_len)
+{
+	Rng rng(seed);
+	RssConfig c;
+	for (auto &b : c.key)
+		b = rng.byte();
+	c.hash_types = types;
+	c.table.resize(table_len);
+	for (auto &q : c.table)
+		q = static_cast<uint16_t>(rng.below(queues));
+	c.unclassified_queue = static_cast<uint16_t>(rng.below(queues));
+	return c;
+}
+
+// A loaded classifier with six VMs, one per action, and a few rules.
+struct Fixture {
+	XdpTestObjects obj;
+	XdpControl ctl{obj.maps()};
+	RssPolicyMaps policy_a, policy_b;
+	RssConfig cfg_a = make_config(1, VSTEER_HASH_ALL, 4, 128);
+	RssConfig cfg_b = make_config(2, VSTEER_HASH_IPV4 | VSTEER_HASH_TCPV4 | VSTEER_HASH_IPV6, 8, 16);
+	std::vector<uint16_t> cpus_a, cpus_b;
+	uint32_t a = 0, b = 0, tap = 0, drop = 0, pass = 0, cpupass = 0;
+
+	Fixture()
+	{
+		policy_a.write(cfg_a);
+		policy_b.write(cfg_b);
+		auto online = online_cpus();
+		for (unsigned q = 0; q < 4; q++)
+			cpus_a.push_back(static_cast<uint16_t>(online[q % online.size()]));
+		for (unsigned q = 0; q < 8; q++)
+			cpus_b.push_back(static_cast<uint16_t>(online[(q + 1) % online.size()]));
+		for (unsigned cpu : online) {
+			bpf_cpumap_val v{};
+			v.qsize = 64;
+			v.bpf_prog.fd = obj.cpumap_prog_fd();
+			obj.maps().cpumap.set(cpu, v);
+		}
+		// Taps are not needed for BPF_PROG_TEST_RUN: the devmap targets lo (ifindex 1).
+		a = ctl.add_vm({.name = "a", .tap = "tapa", .macs = {kMacA},
+				.prefixes = {parse_prefix("10.1.0.0/16"), parse_prefix("fd00:a::/64")},
+				.queue_cpus = cpus_a, .action = VSTEER_XDP_CPU},
+			       policy_a.fds(), 1);
+		b = ctl.add_vm({.name = "b", .tap = "tapb", .macs = {kMacB},
+				.prefixes = {parse_prefix("10.2.0.0/16"), parse_prefix("10.3.3.0/24")},
+				.queue_cpus = cpus_b, .action = VSTEER_XDP_CPU},
+			       policy_b.fds(), 1);
+		tap = ctl.add_vm({.name = "t", .tap = "tapt", .macs = {kMacTap},
+				  .prefixes = {parse_prefix("fd00:c::/48")}, .action = VSTEER_XDP_TAP},
+				 std::nullopt, 1);
+		drop = ctl.add_vm({.name = "d", .tap = "tapd", .macs = {kMacDrop}, .action = VSTEER_XDP_DROP}, std::nullopt, 1);
+		pass = ctl.add_vm({.name = "p", .tap = "tapp", .macs = {kMacPass}, .action = VSTEER_XDP_PASS}, std::nullopt, 1);
+		cpupass = ctl.add_vm({.name = "cp", .tap = "tapcp", .macs = {kMacCpuPass}, .queue_cpus = cpus_a,
+				      .action = VSTEER_XDP_CPU_PASS},
+				     policy_a.fds(), 1);
+	}
+	const RssConfig &cfg_of(uint32_t vm) const { return vm == b ? cfg_b : cfg_a; }
+	const std::vector<uint16_t> &cpus_of(uint32_t vm) const { return vm == b ? cpus_b : cpus_a; }
+};
+
+Bytes with_mac(FrameBuilder fb, const MacAddress &dst)
+{
+	fb.spec().dst_mac = dst;
+	return fb.build();
+}
+
+struct Case {
+	const char *name;
+	Bytes frame;
+	int ret;         // XDP_*
+	uint32_t match;  // enum vsteer_xdp_match
+	uint32_t vm;     // VSTEER_XDP_NO_VM or the VM id (filled from the fixture)
+	uint32_t action; // final action
+};
+
+// Checks one result; for CPU actions compares queue, hash, report and CPU with the reference.
+void check_case(const Fixture &f, const Case &c, const RunResult &r)
+{
+	INFO(c.name);
+	CHECK(r.ret == c.ret);
+	REQUIRE(r.meta.has_value());
+	CHECK(r.meta->match == c.match);
+	CHECK(r.meta->vm == c.vm);
+	CHECK(r.meta->action == c.action);
+	if (c.action == VSTEER_XDP_CPU || c.action == VSTEER_XDP_CPU_PASS) {
+		RssResult ref = compute_rss(f.cfg_of(c.vm), c.frame);
+		CHECK(r.meta->queue == ref.queue);
+		CHECK(r.meta->hash == ref.hash);
+		CHECK(r.meta->report == ref.report);
+		const auto &cpus = f.cpus_of(c.vm);
+		CHECK(r.meta->cpu == cpus[ref.queue % cpus.size()]);
+	}
+	CHECK(r.out == c.frame); // the classifier never rewrites the frame
+}
+
+} // namespace
+
+TEST_CASE("xdp classifier: match kinds, actions and malformed input (BPF_PROG_TEST_RUN)")
+{
+	if (!require_privileges("XDP BPF_PROG_TEST_RUN"))
+		return;
+	Fixture f;
+	const uint32_t NO = VSTEER_XDP_NO_VM;
+	RuleTarget drop_t{VSTEER_XDP_DROP, ""}, pass_t{VSTEER_XDP_PASS, ""}, to_t{VSTEER_XDP_VM, "t"},
+		to_b{VSTEER_XDP_VM, "b"};
+	uint32_t r_udp_drop = f.ctl.add_rule(parse_match("proto=udp src=192.0.2.1 dst=10.2.0.9 sport=1000 dport=53"), drop_t);
+	uint32_t r_tcp6_vm = f.ctl.add_rule(parse_match("proto=tcp src=2001:db8::1 dst=2001:db8::2 sport=4000 dport=80"), to_t);
+	uint32_t r_sctp_pass = f.ctl.add_rule(parse_match("proto=sctp src=192.0.2.1 dst=10.1.2.3 sport=5000 dport=5001"), pass_t);
+	uint32_t r_icmp_drop = f.ctl.add_rule(parse_match("proto=icmp src=192.0.2.1 dst=10.1.2.3"), drop_t);
+	uint32_t r_icmp6_b = f.ctl.add_rule(parse_match("proto=icmpv6 src=2001:db8::1 dst=fd00:a::1"), to_b);
+	CHECK(r_udp_drop != r_tcp6_vm);
+
+	auto udp4 = [](const char *src, const char *dst, uint16_t sp, uint16_t dp) {
+		return FrameBuilder().ipv4(src, dst).udp(sp, dp, Bytes(18, 0x55));
+	};
+	auto sctp4 = [](const char *src, const char *dst, uint16_t sp, uint16_t dp) {
+		Bytes hdr{static_cast<uint8_t>(sp >> 8), static_cast<uint8_t>(sp), static_cast<uint8_t>(dp >> 8),
+			  static_cast<uint8_t>(dp), 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+		return FrameBuilder().ipv4(src, dst).l4(132, hdr);
+	};
+
+	std::vector<Case> cases = {
+		// destination MAC, exact
+		{"mac a udp4", with_mac(udp4("192.0.2.7", "198.51.100.1", 1234, 80), kMacA), XDP_REDIRECT,
+		 VSTEER_XDP_MATCH_MAC, f.a, VSTEER_XDP_CPU},
+		{"mac a tcp6 with HAO + type-2 routing (_EX)",
+		 with_mac(FrameBuilder().ipv6("2001:db8::7", "2001:db8::8").ext(dest_home_address(ipv6_addr("2001:db8::99")))
+				  .ext(routing_type2(ipv6_addr("2001:db8::98"))).tcp(1, 2),
+			  kMacA),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_MAC, f.a, VSTEER_XDP_CPU},
+		{"mac a arp (not IP: unclassified queue)",
+		 with_mac(FrameBuilder().arp(ipv4_addr("10.1.0.1"), ipv4_addr("10.1.0.2")), kMacA), XDP_REDIRECT,
+		 VSTEER_XDP_MATCH_MAC, f.a, VSTEER_XDP_CPU},
+		{"mac b qinq tcp4", with_mac(FrameBuilder().qinq(10, 20).ipv4("192.0.2.7", "8.8.8.8").tcp(99, 443), kMacB),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_MAC, f.b, VSTEER_XDP_CPU},
+		{"mac b udp4 (type not enabled: ipv4 hash)", with_mac(udp4("192.0.2.7", "8.8.8.8", 5, 6), kMacB),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_MAC, f.b, VSTEER_XDP_CPU},
+		// destination prefix, longest match
+		{"prefix4 a", with_mac(udp4("192.0.2.7", "10.1.200.3", 1, 2), kMacHost), XDP_REDIRECT,
+		 VSTEER_XDP_MATCH_PREFIX, f.a, VSTEER_XDP_CPU},
+		{"prefix4 b /16", with_mac(FrameBuilder().ipv4("192.0.2.7", "10.2.44.1").tcp(7, 8), kMacHost), XDP_REDIRECT,
+		 VSTEER_XDP_MATCH_PREFIX, f.b, VSTEER_XDP_CPU},
+		{"prefix4 b /24", with_mac(FrameBuilder().vlan(7).ipv4("192.0.2.7", "10.3.3.200").tcp(7, 8), kMacHost),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_PREFIX, f.b, VSTEER_XDP_CPU},
+		{"prefix4 outside /24", with_mac(FrameBuilder().ipv4("192.0.2.7", "10.3.4.1").tcp(7, 8), kMacHost), XDP_PASS,
+		 VSTEER_XDP_MATCH_NONE, NO, VSTEER_XDP_PASS},
+		{"prefix6 a", with_mac(FrameBuilder().ipv6("2001:db8::1", "fd00:a::5").udp(53, 53), kMacHost), XDP_REDIRECT,
+		 VSTEER_XDP_MATCH_PREFIX, f.a, VSTEER_XDP_CPU},
+		{"prefix6 t (tap action)", with_mac(FrameBuilder().ipv6("2001:db8::1", "fd00:c:0:1::5").udp(53, 53), kMacHost),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_PREFIX, f.tap, VSTEER_XDP_TAP},
+		{"prefix6 outside", with_mac(FrameBuilder().ipv6("2001:db8::1", "fd00:d::5").udp(53, 53), kMacHost), XDP_PASS,
+		 VSTEER_XDP_MATCH_NONE, NO, VSTEER_XDP_PASS},
+		// 5-tuple rules take precedence over MAC and prefix
+		{"rule udp drop beats prefix b", with_mac(udp4("192.0.2.1", "10.2.0.9", 1000, 53), kMacHost), XDP_DROP,
+		 VSTEER_XDP_MATCH_RULE, NO, VSTEER_XDP_DROP},
+		{"rule udp drop beats mac a", with_mac(udp4("192.0.2.1", "10.2.0.9", 1000, 53), kMacA), XDP_DROP,
+		 VSTEER_XDP_MATCH_RULE, NO, VSTEER_XDP_DROP},
+		{"rule udp: other sport -> prefix b", with_mac(udp4("192.0.2.1", "10.2.0.9", 1001, 53), kMacHost),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_PREFIX, f.b, VSTEER_XDP_CPU},
+		{"rule udp: tcp same ports -> prefix b",
+		 with_mac(FrameBuilder().ipv4("192.0.2.1", "10.2.0.9").tcp(1000, 53), kMacHost), XDP_REDIRECT,
+		 VSTEER_XDP_MATCH_PREFIX, f.b, VSTEER_XDP_CPU},
+		{"rule tcp6 vm:t", with_mac(FrameBuilder().ipv6("2001:db8::1", "2001:db8::2").tcp(4000, 80), kMacA),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_RULE, f.tap, VSTEER_XDP_TAP},
+		{"rule tcp6 vm:t behind a hop-by-hop header",
+		 with_mac(FrameBuilder().ipv6("2001:db8::1", "2001:db8::2").ext(hop_by_hop(opt_padn(6))).tcp(4000, 80), kMacHost),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_RULE, f.tap, VSTEER_XDP_TAP},
+		{"rule sctp pass beats prefix a", with_mac(sctp4("192.0.2.1", "10.1.2.3", 5000, 5001), kMacHost), XDP_PASS,
+		 VSTEER_XDP_MATCH_RULE, NO, VSTEER_XDP_PASS},
+		{"sctp other port -> prefix a", with_mac(sctp4("192.0.2.1", "10.1.2.3", 5000, 5002), kMacHost), XDP_REDIRECT,
+		 VSTEER_XDP_MATCH_PREFIX, f.a, VSTEER_XDP_CPU},
+		{"rule icmp drop", with_mac(FrameBuilder().ipv4("192.0.2.1", "10.1.2.3").l4(1, Bytes{8, 0, 0, 0, 0, 1, 0, 1}), kMacHost),
+		 XDP_DROP, VSTEER_XDP_MATCH_RULE, NO, VSTEER_XDP_DROP},
+		{"rule icmpv6 vm:b beats prefix a",
+		 with_mac(FrameBuilder().ipv6("2001:db8::1", "fd00:a::1").l4(58, Bytes{128, 0, 0, 0, 0, 1, 0, 1}), kMacHost),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_RULE, f.b, VSTEER_XDP_CPU},
+		// per-VM actions
+		{"vm drop", with_mac(udp4("192.0.2.7", "198.51.100.1", 1, 2), kMacDrop), XDP_DROP, VSTEER_XDP_MATCH_MAC,
+		 f.drop, VSTEER_XDP_DROP},
+		{"vm pass", with_mac(udp4("192.0.2.7", "198.51.100.1", 1, 2), kMacPass), XDP_PASS, VSTEER_XDP_MATCH_MAC,
+		 f.pass, VSTEER_XDP_PASS},
+		{"vm tap", with_mac(udp4("192.0.2.7", "198.51.100.1", 1, 2), kMacTap), XDP_REDIRECT, VSTEER_XDP_MATCH_MAC,
+		 f.tap, VSTEER_XDP_TAP},
+		{"vm cpu-pass", with_mac(FrameBuilder().ipv6("2001:db8::1", "2001:db8::3").udp(9, 9), kMacCpuPass),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_MAC, f.cpupass, VSTEER_XDP_CPU_PASS},
+		// malformed input
+		{"runt frame", Bytes{0x52, 0x54, 0x00, 0xaa, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0x08, 0x00}, XDP_REDIRECT,
+		 VSTEER_XDP_MATCH_MAC, f.a, VSTEER_XDP_CPU},
+		{"bad IHL to prefix a (not IP)",
+		 [] {
+			 FrameBuilder fb = FrameBuilder().ipv4("192.0.2.1", "10.1.2.3").udp(1, 2);
+			 fb.v4().ihl = 4;
+			 fb.spec().dst_mac = kMacHost;
+			 return fb.build();
+		 }(),
+		 XDP_PASS, VSTEER_XDP_MATCH_NONE, NO, VSTEER_XDP_PASS},
+		{"bad version to prefix a (not IP)",
+		 [] {
+			 FrameBuilder fb = FrameBuilder().ipv4("192.0.2.1", "10.1.2.3").udp(1, 2);
+			 fb.v4().version = 5;
+			 fb.spec().dst_mac = kMacHost;
+			 return fb.build();
+		 }(),
+		 XDP_PASS, VSTEER_XDP_MATCH_NONE, NO, VSTEER_XDP_PASS},
+		{"fragment of the drop rule's flow: no L4, prefix b",
+		 with_mac(udp4("192.0.2.1", "10.2.0.9", 1000, 53).ipv4_fragment(0, true), kMacHost), XDP_REDIRECT,
+		 VSTEER_XDP_MATCH_PREFIX, f.b, VSTEER_XDP_CPU},
+		{"truncated UDP header of the drop rule's flow: prefix b",
+		 with_mac(udp4("192.0.2.1", "10.2.0.9", 1000, 53).truncate(14 + 20 + 6), kMacHost), XDP_REDIRECT,
+		 VSTEER_XDP_MATCH_PREFIX, f.b, VSTEER_XDP_CPU},
+		{"IPv6 chain past the end to prefix a",
+		 with_mac(FrameBuilder().ipv6("2001:db8::1", "fd00:a::9").ext(raw_extension(0, 255, 8)).tcp(4000, 80), kMacHost),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_PREFIX, f.a, VSTEER_XDP_CPU},
+		{"IPv6 fragment of the vm:t rule's flow: prefix? none",
+		 with_mac(FrameBuilder().ipv6("2001:db8::1", "2001:db8::2").ext(fragment_header(0, true)).tcp(4000, 80), kMacHost),
+		 XDP_PASS, VSTEER_XDP_MATCH_NONE, NO, VSTEER_XDP_PASS},
+		{"truncated IPv6 header to prefix a",
+		 with_mac(FrameBuilder().ipv6("2001:db8::1", "fd00:a::9").udp(1, 2).truncate(14 + 39), kMacHost), XDP_PASS,
+		 VSTEER_XDP_MATCH_NONE, NO, VSTEER_XDP_PASS},
+		{"unknown MAC, non-IP", with_mac(FrameBuilder().ethertype(0x88B5, Bytes(40, 1)), kMacHost), XDP_PASS,
+		 VSTEER_XDP_MATCH_NONE, NO, VSTEER_XDP_PASS},
+	};
+
+	std::vector<RunResult> results;
+	for (const Case &c : cases) {
+		results.push_back(run_xdp(f.obj.classify_fd(), c.frame));
+		check_case(f, c, results.back());
+	}
+
+	// counters per rule, per VM and per action
+	{
+		vsteer_xdp_stats t = f.ctl.totals();
+		CHECK(t.packets == cases.size());
+		uint64_t rule = 0, mac = 0, prefix = 0, none = 0, drops = 0;
+		for (const Case &c : cases) {
+			rule += c.match == VSTEER_XDP_MATCH_RULE;
+			mac += c.match == VSTEER_XDP_MATCH_MAC;
+			prefix += c.match == VSTEER_XDP_MATCH_PREFIX;
+			none += c.match == VSTEER_XDP_MATCH_NONE;
+			drops += c.action == VSTEER_XDP_DROP;
+		}
+		CHECK(t.matched_rule == rule);
+		CHECK(t.matched_mac == mac);
+		CHECK(t.matched_prefix == prefix);
+		CHECK(t.unmatched == none);
+		CHECK(t.by_action.drop == drops);
+		for (const RuleInfo &ri : f.ctl.rules()) {
+			uint64_t expect = 0;
+			for (size_t i = 0; i < cases.size(); i++)
+				if (cases[i].match == VSTEER_XDP_MATCH_RULE && results[i].meta && results[i].meta->rule == ri.id)
+					expect++;
+			INFO("rule " << ri.id);
+			CHECK(expect > 0);
+			CHECK(ri.totals.packets == expect);
+		}
+		for (const VmInfo &v : f.ctl.vms()) {
+			uint64_t expect = 0;
+			for (const Case &c : cases)
+				expect += c.vm == v.id;
+			INFO("vm " << v.slot.name);
+			CHECK(v.totals.packets == expect);
+			uint64_t by_action = v.totals.by_action.pass + v.totals.by_action.drop + v.totals.by_action.redirect_tap +
+					     v.totals.by_action.redirect_cpu + v.totals.by_action.redirect_cpu_pass;
+			CHECK(by_action == expect);
+		}
+		(void)r_sctp_pass;
+		(void)r_icmp_drop;
+		(void)r_icmp6_b;
+	}
+}
+
+TEST_CASE("xdp classifier: guest queue and CPU match the reference on generated frames")
+{
+	if (!require_privileges("XDP BPF_PROG_TEST_RUN"))
+		return;
+	Fixture f;
+	FrameGenerator gen(0x7d9c1a55);
+	size_t n = 0;
+	for (int i = 0; i < 20000; i++) {
+		GeneratedFrame g = gen.next();
+		const bool to_b = i % 2;
+		Bytes frame = g.bytes;
+		std::memcpy(frame.data(), (to_b ? kMacB : kMacA).data(), 6);
+		RunResult r = run_xdp(f.obj.classify_fd(), frame);
+		RssResult ref = compute_rss(to_b ? f.cfg_b : f.cfg_a, frame);
+		const auto &cpus = to_b ? f.cpus_b : f.cpus_a;
+		INFO(g.description);
+		REQUIRE(r.meta.has_value());
+		REQUIRE(r.ret == XDP_REDIRECT);
+		REQUIRE(r.meta->vm == (to_b ? f.b : f.a));
+		REQUIRE(r.meta->queue == ref.queue);
+		REQUIRE(r.meta->hash == ref.hash);
+		REQUIRE(r.meta->report == ref.report);
+		REQUIRE(r.meta->cpu == cpus[ref.queue % cpus.size()]);
+		n++;
+	}
+	CHECK(n == 20000);
+	MESSAGE("xdp: " << n << " generated frames matched compute_rss (queue, hash, report, CPU)");
+}
+
+TEST_CASE("xdp classifier: a guest policy change through the tap's maps is seen by the next packet")
+{
+	if (!require_privileges("XDP BPF_PROG_TEST_RUN"))
+		return;
+	Fixture f;
+	Bytes frame = with_mac(FrameBuilder().ipv4("192.0.2.7", "198.51.100.1").tcp(1111, 2222), kMacA);
+	RunResult before = run_xdp(f.obj.classify_fd(), frame);
+	REQUIRE(before.meta);
+	CHECK(before.meta->queue == compute_rss(f.cfg_a, frame).queue);
+	// New key and a table that puts everything on one queue other than the old choice.
+	RssConfig c = make_config(77, VSTEER_HASH_ALL, 4, 8);
+	uint16_t other = static_cast<uint16_t>((before.meta->queue + 1) % 4);
+	for (auto &q : c.table)
+		q = other;
+	f.policy_a.write(c);
+	RunResult after = run_xdp(f.obj.classify_fd(), frame);
+	REQUIRE(after.meta);
+	CHECK(after.meta->queue == other);
+	CHECK(after.meta->hash == compute_rss(c, frame).hash);
+	CHECK(after.meta->cpu == f.cpus_a[other % f.cpus_a.size()]);
+	// Hash-report-only mode: the unclassified queue.
+	c.redirect = false;
+	c.unclassified_queue = 3;
+	f.policy_a.write(c);
+	RunResult ro = run_xdp(f.obj.classify_fd(), frame);
+	REQUIRE(ro.meta);
+	CHECK(ro.meta->queue == 3);
+	CHECK(ro.meta->hash == compute_rss(c, frame).hash);
+}
+
+TEST_CASE("xdp classifier: per-VM token bucket")
+{
+	if (!require_privileges("XDP BPF_PROG_TEST_RUN"))
+		return;
+	XdpTestObjects obj;
+	XdpControl ctl(obj.maps());
+	// 1 packet per 1000 s with a burst of 5: exactly 5 pass within the test.
+	VmSpec spec{.name = "r", .tap = "tapr", .macs = {kMacA}, .rate_pps = 1, .burst = 5, .action = VSTEER_XDP_TAP};
+	uint32_t id = ctl.add_vm(spec, std::nullopt, 1);
+	vsteer_xdp_vm slot = obj.maps().vms.get(id);
+	slot.rate_interval_ns = 1000ull * 1000000000ull;
+	slot.rate_burst_ns = 4 * slot.rate_interval_ns;
+	obj.maps().vms.set(id, slot);
+	Bytes frame = with_mac(FrameBuilder().ipv4("192.0.2.7", "198.51.100.1").udp(1, 2), kMacA);
+	int redirected = 0, dropped = 0;
+	for (int i = 0; i < 20; i++) {
+		RunResult r = run_xdp(obj.classify_fd(), frame);
+		redirected += r.ret == XDP_REDIRECT;
+		dropped += r.ret == XDP_DROP;
+	}
+	CHECK(redirected == 5);
+	CHECK(dropped == 15);
+	VmInfo v = ctl.vms().at(0);
+	CHECK(v.totals.by_action.rate_limited == 15);
+	CHECK(v.totals.by_action.redirect_tap == 5);
+}

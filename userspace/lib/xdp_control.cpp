@@ -1,0 +1,860 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include "xdp_control.hpp"
+
+#include "steering_objects.hpp"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <set>
+#include <sstream>
+
+namespace vsteer {
+namespace {
+
+std::string_view trim(std::string_view s)
+{
+	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+		s.remove_prefix(1);
+	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+		s.remove_suffix(1);
+	return s;
+}
+
+std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
+
+unsigned long parse_number(std::string_view s, unsigned long max, const std::string &what)
+{
+	s = trim(s);
+	if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+		throw ConfigError(what + " " + q(s) + " is not a number");
+	unsigned long v = std::stoul(std::string(s));
+	if (v > max)
+		throw ConfigError(what + " " + q(s) + " is out of range (0.." + std::to_string(max) + ")");
+	return v;
+}
+
+int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+// Parses an address of either family into 16 bytes; returns the family or 0.
+int parse_addr(std::string_view s, std::array<uint8_t, 16> &out)
+{
+	std::string str(trim(s));
+	out = {};
+	if (inet_pton(AF_INET, str.c_str(), out.data()) == 1)
+		return 4;
+	if (inet_pton(AF_INET6, str.c_str(), out.data()) == 1)
+		return 6;
+	return 0;
+}
+
+std::string format_addr(int family, const std::array<uint8_t, 16> &a)
+{
+	char buf[INET6_ADDRSTRLEN] = {};
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, a.data(), buf, sizeof(buf));
+	return buf;
+}
+
+bool prefix_bit(const std::array<uint8_t, 16> &a, unsigned i) { return a[i / 8] & (0x80 >> (i % 8)); }
+
+bool overlaps(const IpPrefix &a, const IpPrefix &b)
+{
+	if (a.family != b.family)
+		return false;
+	unsigned n = std::min(a.len, b.len);
+	for (unsigned i = 0; i < n; i++)
+		if (prefix_bit(a.addr, i) != prefix_bit(b.addr, i))
+			return false;
+	return true;
+}
+
+struct ProtoName {
+	const char *name;
+	uint8_t proto;
+};
+constexpr ProtoName kProtos[] = {{"tcp", 6}, {"udp", 17}, {"sctp", 132}, {"icmp", 1}, {"icmpv6", 58}};
+
+bool has_ports(uint8_t proto) { return proto == 6 || proto == 17 || proto == 132; }
+
+std::string proto_name(uint8_t p)
+{
+	for (auto &n : kProtos)
+		if (n.proto == p)
+			return n.name;
+	return std::to_string(p);
+}
+
+// Sets one per-CPU array entry to zero on every CPU.
+template <typename V> void zero_percpu(int fd, uint32_t key, const std::string &name)
+{
+	constexpr size_t stride = (sizeof(V) + 7) / 8 * 8;
+	std::vector<unsigned char> zeros(stride * possible_cpus(), 0);
+	if (bpf_map_update_elem(fd, &key, zeros.data(), BPF_ANY))
+		throw_errno("map " + name, "reset counters of entry " + std::to_string(key));
+}
+
+// Undo log: actions run in reverse unless commit() was called.
+class Undo {
+public:
+	~Undo()
+	{
+		if (committed_)
+			return;
+		for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
+			try {
+				(*it)();
+			} catch (...) {
+			}
+		}
+	}
+	void add(std::function<void()> f) { steps_.push_back(std::move(f)); }
+	void commit() { committed_ = true; }
+
+private:
+	std::vector<std::function<void()>> steps_;
+	bool committed_ = false;
+};
+
+std::string cpu_ranges(const std::vector<unsigned> &cpus)
+{
+	std::string s;
+	for (size_t i = 0; i < cpus.size();) {
+		size_t j = i;
+		while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1)
+			j++;
+		if (!s.empty())
+			s += ",";
+		s += std::to_string(cpus[i]);
+		if (j > i)
+			s += "-" + std::to_string(cpus[j]);
+		i = j + 1;
+	}
+	return s;
+}
+
+bool valid_name(const std::string &n)
+{
+	return !n.empty() && n.size() < VSTEER_XDP_NAME_LEN &&
+	       std::all_of(n.begin(), n.end(), [](char c) {
+		       return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+	       });
+}
+
+std::string json_escape(const std::string &s)
+{
+	std::string o;
+	for (char c : s) {
+		if (c == '"' || c == '\\')
+			o += '\\', o += c;
+		else if (static_cast<unsigned char>(c) < 0x20) {
+			char buf[8];
+			std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+			o += buf;
+		} else
+			o += c;
+	}
+	return o;
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------
+// Text forms
+
+MacAddress parse_mac(std::string_view s)
+{
+	s = trim(s);
+	MacAddress m{};
+	if (s.size() != 17)
+		throw ConfigError("MAC address " + q(s) + " is malformed (expected 6 hex bytes like 52:54:00:12:34:56)");
+	for (size_t i = 0; i < 6; i++) {
+		int hi = hexval(s[i * 3]), lo = hexval(s[i * 3 + 1]);
+		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':' && s[i * 3 + 2] != '-'))
+			throw ConfigError("MAC address " + q(s) + " is malformed (expected 6 hex bytes like 52:54:00:12:34:56)");
+		m[i] = static_cast<uint8_t>(hi << 4 | lo);
+	}
+	if (m[0] & 1)
+		throw ConfigError("MAC address " + q(s) + " is a multicast/broadcast address; a VM's MAC must be unicast");
+	return m;
+}
+
+std::string format_mac(const MacAddress &m)
+{
+	char buf[18];
+	std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+IpPrefix parse_prefix(std::string_view s)
+{
+	s = trim(s);
+	IpPrefix p;
+	size_t slash = s.find('/');
+	p.family = parse_addr(s.substr(0, slash), p.addr);
+	if (!p.family)
+		throw ConfigError("prefix " + q(s) + ": " + q(s.substr(0, slash)) + " is not an IPv4 or IPv6 address");
+	unsigned max = p.family == 4 ? 32 : 128;
+	p.len = slash == s.npos ? max
+				: static_cast<unsigned>(parse_number(s.substr(slash + 1), max, "prefix " + q(s) + " length"));
+	for (unsigned i = p.len; i < max; i++)
+		if (prefix_bit(p.addr, i)) {
+			IpPrefix fixed = p;
+			for (unsigned j = p.len; j < 128; j++)
+				fixed.addr[j / 8] &= static_cast<uint8_t>(~(0x80 >> (j % 8)));
+			throw ConfigError("prefix " + q(s) + " has host bits set (did you mean " + format_prefix(fixed) + "?)");
+		}
+	return p;
+}
+
+std::string format_prefix(const IpPrefix &p) { return format_addr(p.family, p.addr) + "/" + std::to_string(p.len); }
+
+std::vector<uint16_t> parse_cpu_list(std::string_view s)
+{
+	std::vector<uint16_t> cpus;
+	std::string_view rest = trim(s);
+	if (rest.empty())
+		throw ConfigError("queue CPU list is empty (expected CPU numbers like 0,1,2,3)");
+	while (true) {
+		size_t comma = rest.find(',');
+		cpus.push_back(static_cast<uint16_t>(parse_number(rest.substr(0, comma), 65535, "CPU")));
+		if (comma == rest.npos)
+			break;
+		rest = rest.substr(comma + 1);
+	}
+	if (cpus.size() > VSTEER_MAX_QUEUES)
+		throw ConfigError("queue CPU list has " + std::to_string(cpus.size()) + " entries; at most " +
+				  std::to_string(VSTEER_MAX_QUEUES) + " (one per guest queue)");
+	return cpus;
+}
+
+uint32_t parse_vm_action(std::string_view s)
+{
+	s = trim(s);
+	if (s == "tap")
+		return VSTEER_XDP_TAP;
+	if (s == "cpu")
+		return VSTEER_XDP_CPU;
+	if (s == "cpu-pass")
+		return VSTEER_XDP_CPU_PASS;
+	if (s == "pass")
+		return VSTEER_XDP_PASS;
+	if (s == "drop")
+		return VSTEER_XDP_DROP;
+	throw ConfigError("VM action " + q(s) + " is unknown (tap, cpu, cpu-pass, pass, drop)");
+}
+
+const char *vm_action_name(uint32_t a)
+{
+	switch (a) {
+	case VSTEER_XDP_PASS: return "pass";
+	case VSTEER_XDP_DROP: return "drop";
+	case VSTEER_XDP_TAP: return "tap";
+	case VSTEER_XDP_CPU: return "cpu";
+	case VSTEER_XDP_CPU_PASS: return "cpu-pass";
+	case VSTEER_XDP_VM: return "vm";
+	default: return "?";
+	}
+}
+
+RuleMatch parse_match(std::string_view s)
+{
+	RuleMatch m;
+	std::string text(s);
+	for (char &c : text)
+		if (c == ',')
+			c = ' ';
+	std::istringstream in(text);
+	std::string tok;
+	std::set<std::string> seen;
+	int src_family = 0, dst_family = 0;
+	bool have_sport = false, have_dport = false;
+	while (in >> tok) {
+		size_t eq = tok.find('=');
+		if (eq == std::string::npos || eq == 0 || eq + 1 == tok.size())
+			throw ConfigError("match term " + q(tok) + " is malformed (expected key=value; keys: proto, src, dst, sport, dport)");
+		std::string key = tok.substr(0, eq), val = tok.substr(eq + 1);
+		if (!seen.insert(key).second)
+			throw ConfigError("match key " + q(key) + " is given twice");
+		if (key == "proto") {
+			bool found = false;
+			for (auto &p : kProtos)
+				if (val == p.name) {
+					m.proto = p.proto;
+					found = true;
+				}
+			if (!found)
+				m.proto = static_cast<uint8_t>(parse_number(val, 255, "protocol"));
+			if (m.proto == 0)
+				throw ConfigError("protocol " + q(val) + " cannot be matched (tcp, udp, sctp, icmp, icmpv6)");
+		} else if (key == "src") {
+			src_family = parse_addr(val, m.src);
+			if (!src_family)
+				throw ConfigError("src " + q(val) + " is not an IPv4 or IPv6 address (exact address, no prefix)");
+		} else if (key == "dst") {
+			dst_family = parse_addr(val, m.dst);
+			if (!dst_family)
+				throw ConfigError("dst " + q(val) + " is not an IPv4 or IPv6 address (exact address, no prefix)");
+		} else if (key == "sport") {
+			m.sport = static_cast<uint16_t>(parse_number(val, 65535, "sport"));
+			have_sport = true;
+		} else if (key == "dport") {
+			m.dport = static_cast<uint16_t>(parse_number(val, 65535, "dport"));
+			have_dport = true;
+		} else {
+			throw ConfigError("match key " + q(key) + " is unknown (proto, src, dst, sport, dport)");
+		}
+	}
+	std::string missing;
+	for (const char *k : {"proto", "src", "dst"})
+		if (!seen.count(k))
+			missing += std::string(missing.empty() ? "" : ", ") + k;
+	if (!missing.empty())
+		throw ConfigError("match " + q(s) + " lacks " + missing + " (rules are exact 5-tuples)");
+	if (src_family != dst_family)
+		throw ConfigError("match " + q(s) + " mixes an IPv4 and an IPv6 address");
+	m.family = src_family;
+	if (has_ports(m.proto)) {
+		if (!have_sport || !have_dport)
+			throw ConfigError("match " + q(s) + " lacks " + (have_sport ? "dport" : "sport") + " (" +
+					  proto_name(m.proto) + " rules are exact 5-tuples)");
+	} else {
+		if (have_sport || have_dport)
+			throw ConfigError("match " + q(s) + ": " + proto_name(m.proto) + " has no ports");
+		if (m.proto != 1 && m.proto != 58)
+			throw ConfigError("protocol " + proto_name(m.proto) + " cannot be matched (tcp, udp, sctp, icmp, icmpv6)");
+	}
+	if ((m.proto == 1 && m.family != 4) || (m.proto == 58 && m.family != 6))
+		throw ConfigError("match " + q(s) + ": " + proto_name(m.proto) + " needs IPv" + (m.proto == 1 ? "4" : "6") + " addresses");
+	return m;
+}
+
+std::string format_match(const RuleMatch &m)
+{
+	std::string s = "proto=" + proto_name(m.proto) + " src=" + format_addr(m.family, m.src) +
+			" dst=" + format_addr(m.family, m.dst);
+	if (has_ports(m.proto))
+		s += " sport=" + std::to_string(m.sport) + " dport=" + std::to_string(m.dport);
+	return s;
+}
+
+RuleTarget parse_rule_action(std::string_view s)
+{
+	s = trim(s);
+	RuleTarget t;
+	if (s == "pass")
+		t.action = VSTEER_XDP_PASS;
+	else if (s == "drop")
+		t.action = VSTEER_XDP_DROP;
+	else if (s.substr(0, 3) == "vm:" && s.size() > 3) {
+		t.action = VSTEER_XDP_VM;
+		t.vm = std::string(s.substr(3));
+	} else
+		throw ConfigError("rule action " + q(s) + " is unknown (pass, drop, vm:NAME)");
+	return t;
+}
+
+vsteer_xdp_rule_key to_rule_key(const RuleMatch &m)
+{
+	vsteer_xdp_rule_key k{};
+	k.family = static_cast<__u8>(m.family);
+	k.proto = m.proto;
+	k.sport = htons(m.sport);
+	k.dport = htons(m.dport);
+	std::memcpy(k.src, m.src.data(), m.family == 4 ? 4 : 16);
+	std::memcpy(k.dst, m.dst.data(), m.family == 4 ? 4 : 16);
+	return k;
+}
+
+RuleMatch from_rule_key(const vsteer_xdp_rule_key &k)
+{
+	RuleMatch m;
+	m.family = k.family;
+	m.proto = k.proto;
+	m.sport = ntohs(k.sport);
+	m.dport = ntohs(k.dport);
+	std::memcpy(m.src.data(), k.src, 16);
+	std::memcpy(m.dst.data(), k.dst, 16);
+	return m;
+}
+
+// ---------------------------------------------------------------------------------------
+// Control
+
+std::optional<uint32_t> XdpControl::find_vm(const std::string &name) const
+{
+	for (uint32_t id = 0; id < VSTEER_XDP_MAX_VMS; id++) {
+		vsteer_xdp_vm v = m_.vms.get(id);
+		if (v.in_use && name == std::string(v.name, strnlen(v.name, sizeof(v.name))))
+			return id;
+	}
+	return std::nullopt;
+}
+
+std::string XdpControl::known_vms() const
+{
+	std::string s;
+	for (const VmInfo &v : vms())
+		s += std::string(s.empty() ? "" : ", ") + v.slot.name;
+	return s.empty() ? "no VMs are configured; `vsteer vm add` adds one" : "known VMs: " + s;
+}
+
+uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> policy, std::optional<unsigned> tap_ifindex)
+{
+	// --- validate everything first ---
+	if (!valid_name(spec.name))
+		throw ConfigError("VM name " + q(spec.name) + " is not valid (1-31 characters: letters, digits, _ - .)");
+	if (find_vm(spec.name))
+		throw ConfigError("VM " + q(spec.name) + " exists already (`vsteer vm del " + spec.name + "` first)");
+	if (spec.tap.empty() || spec.tap.size() >= VSTEER_XDP_IFNAME_LEN)
+		throw ConfigError("tap name " + q(spec.tap) + " is not a valid interface name");
+	unsigned ifindex = tap_ifindex ? *tap_ifindex : if_nametoindex(spec.tap.c_str());
+	if (!ifindex)
+		throw ConfigError("tap " + q(spec.tap) + " does not exist in this network namespace");
+	if (spec.action > VSTEER_XDP_CPU_PASS)
+		throw ConfigError("VM action must be tap, cpu, cpu-pass, pass or drop");
+	for (const VmInfo &v : vms())
+		if (v.slot.tap_ifindex == ifindex && std::string(v.slot.tap) == spec.tap)
+			throw ConfigError("tap " + q(spec.tap) + " belongs to VM " + q(v.slot.name) + " already");
+
+	std::set<MacAddress> macs;
+	for (const MacAddress &mac : spec.macs) {
+		if (!macs.insert(mac).second)
+			throw ConfigError("MAC " + format_mac(mac) + " is given twice");
+		vsteer_xdp_mac_key k{};
+		std::memcpy(k.addr, mac.data(), 6);
+		uint32_t owner;
+		if (bpf_map_lookup_elem(m_.macs.fd(), &k, &owner) == 0)
+			throw ConfigError("MAC " + format_mac(mac) + " belongs to VM " + q(m_.vms.get(owner).name) + " already");
+	}
+	std::vector<VmInfo> existing = vms();
+	for (size_t i = 0; i < spec.prefixes.size(); i++) {
+		const IpPrefix &p = spec.prefixes[i];
+		for (size_t j = 0; j < i; j++)
+			if (spec.prefixes[j] == p)
+				throw ConfigError("prefix " + format_prefix(p) + " is given twice");
+		for (const VmInfo &v : existing)
+			for (const IpPrefix &o : v.prefixes)
+				if (overlaps(p, o))
+					throw ConfigError("prefix " + format_prefix(p) + " overlaps " + format_prefix(o) +
+							  " of VM " + q(v.slot.name) + "; a destination must belong to one VM");
+	}
+
+	std::vector<unsigned> online = online_cpus();
+	std::vector<uint16_t> qcpus = spec.queue_cpus;
+	if (qcpus.empty())
+		for (unsigned c : online)
+			qcpus.push_back(static_cast<uint16_t>(c));
+	for (uint16_t c : qcpus)
+		if (std::find(online.begin(), online.end(), c) == online.end() || c >= possible_cpus())
+			throw ConfigError("CPU " + std::to_string(c) + " does not exist (online CPUs: " + cpu_ranges(online) + ")");
+
+	// The tap's RSS maps (required when the VM's packets are steered by CPU).
+	std::unique_ptr<SteeringObjects> opened;
+	const bool needs_policy = spec.action == VSTEER_XDP_CPU || spec.action == VSTEER_XDP_CPU_PASS;
+	if (!policy) {
+		std::string dir = spec.rss_pin_dir.empty() ? default_pin_dir(spec.tap) : spec.rss_pin_dir;
+		if (SteeringObjects::is_pinned(dir)) {
+			opened = std::make_unique<SteeringObjects>(SteeringObjects::open_pinned(dir));
+			policy = RssPolicyFds{opened->config_fd(), opened->key_fd(), opened->table_fd()};
+		} else if (needs_policy) {
+			throw ConfigError("tap " + q(spec.tap) + " has no RSS policy pinned at " + dir +
+					  "; run `vsteer attach --tap " + spec.tap +
+					  "` first (or give --rss-pins DIR, or use --action tap)");
+		}
+	}
+
+	uint32_t id = VSTEER_XDP_MAX_VMS;
+	for (uint32_t i = 0; i < VSTEER_XDP_MAX_VMS && id == VSTEER_XDP_MAX_VMS; i++)
+		if (!m_.vms.get(i).in_use)
+			id = i;
+	if (id == VSTEER_XDP_MAX_VMS)
+		throw ConfigError("all " + std::to_string(VSTEER_XDP_MAX_VMS) + " VM slots are in use");
+
+	vsteer_xdp_vm slot{};
+	slot.in_use = 1;
+	slot.tap_ifindex = ifindex;
+	slot.action = spec.action;
+	slot.num_queue_cpus = static_cast<uint32_t>(qcpus.size());
+	for (size_t i = 0; i < qcpus.size(); i++)
+		slot.queue_cpu[i] = qcpus[i];
+	if (spec.rate_pps) {
+		uint32_t burst = spec.burst ? spec.burst : std::max<uint32_t>(1, spec.rate_pps / 100);
+		slot.rate_pps = spec.rate_pps;
+		slot.rate_burst = burst;
+		slot.rate_interval_ns = 1000000000ull / spec.rate_pps;
+		if (!slot.rate_interval_ns)
+			slot.rate_interval_ns = 1;
+		slot.rate_burst_ns = (burst - 1) * slot.rate_interval_ns;
+	} else if (spec.burst) {
+		throw ConfigError("--burst needs --rate");
+	}
+	std::memcpy(slot.name, spec.name.data(), spec.name.size());
+	std::memcpy(slot.tap, spec.tap.data(), spec.tap.size());
+
+	// --- apply, undoing everything on failure ---
+	Undo undo;
+	if (policy) {
+		uint32_t fds[3] = {static_cast<uint32_t>(policy->config), static_cast<uint32_t>(policy->key),
+				   static_cast<uint32_t>(policy->table)};
+		BpfMap<uint32_t, uint32_t> *outer[3] = {&m_.vm_config, &m_.vm_key, &m_.vm_table};
+		for (int i = 0; i < 3; i++) {
+			BpfMap<uint32_t, uint32_t> *o = outer[i];
+			o->set(id, fds[i]);
+			undo.add([o, id] { map_erase(o->fd(), &id); });
+		}
+	}
+	bpf_devmap_val dv{};
+	dv.ifindex = ifindex;
+	if (bpf_map_update_elem(m_.devmap.fd(), &id, &dv, BPF_ANY))
+		throw_errno("map xdp_tap_devmap", "add tap " + spec.tap, "is the tap in this network namespace?");
+	undo.add([this, id] { map_erase(m_.devmap.fd(), &id); });
+	m_.rate.set(id, vsteer_xdp_rate_state{});
+	zero_percpu<vsteer_xdp_vm_stats>(m_.vm_stats.fd(), id, "xdp_vm_stats");
+	m_.vms.set(id, slot);
+	undo.add([this, id] { m_.vms.set(id, vsteer_xdp_vm{}); });
+	for (const MacAddress &mac : spec.macs) {
+		vsteer_xdp_mac_key k{};
+		std::memcpy(k.addr, mac.data(), 6);
+		m_.macs.set(k, id, BPF_NOEXIST);
+		undo.add([this, k] { map_erase(m_.macs.fd(), &k); });
+	}
+	for (const IpPrefix &p : spec.prefixes) {
+		if (p.family == 4) {
+			vsteer_xdp_lpm4 k{};
+			k.prefixlen = p.len;
+			std::memcpy(k.addr, p.addr.data(), 4);
+			m_.prefix4.set(k, id, BPF_NOEXIST);
+			undo.add([this, k] { map_erase(m_.prefix4.fd(), &k); });
+		} else {
+			vsteer_xdp_lpm6 k{};
+			k.prefixlen = p.len;
+			std::memcpy(k.addr, p.addr.data(), 16);
+			m_.prefix6.set(k, id, BPF_NOEXIST);
+			undo.add([this, k] { map_erase(m_.prefix6.fd(), &k); });
+		}
+	}
+	if (spec.eastwest) {
+		if (m_.dir.empty())
+			throw ConfigError("east-west needs the pinned maps (not available in this context)");
+		eastwest_attach(spec.tap, m_.dir);
+	}
+	undo.commit();
+	return id;
+}
+
+void XdpControl::del_vm(const std::string &name)
+{
+	auto id = find_vm(name);
+	if (!id)
+		throw ConfigError("unknown VM " + q(name) + " (" + known_vms() + ")");
+	for (const RuleInfo &r : rules())
+		if (r.action == VSTEER_XDP_VM && r.vm == name)
+			throw ConfigError("rule " + std::to_string(r.id) + " (" + format_match(r.match) + ") sends to VM " +
+					  q(name) + "; delete it first (`vsteer rule del --id " + std::to_string(r.id) + "`)");
+	vsteer_xdp_vm slot = m_.vms.get(*id);
+	std::string tap(slot.tap, strnlen(slot.tap, sizeof(slot.tap)));
+	// Classification entries first, so no new packet finds the VM; then the VM itself.
+	for (const auto &k : map_keys<vsteer_xdp_mac_key>(m_.macs.fd()))
+		if (m_.macs.get(k) == *id)
+			map_erase(m_.macs.fd(), &k);
+	for (const auto &k : map_keys<vsteer_xdp_lpm4>(m_.prefix4.fd()))
+		if (m_.prefix4.get(k) == *id)
+			map_erase(m_.prefix4.fd(), &k);
+	for (const auto &k : map_keys<vsteer_xdp_lpm6>(m_.prefix6.fd()))
+		if (m_.prefix6.get(k) == *id)
+			map_erase(m_.prefix6.fd(), &k);
+	if (eastwest_attached(tap) && static_cast<unsigned>(if_nametoindex(tap.c_str())) == slot.tap_ifindex)
+		eastwest_detach(tap);
+	m_.vms.set(*id, vsteer_xdp_vm{});
+	map_erase(m_.devmap.fd(), &*id);
+	map_erase(m_.vm_config.fd(), &*id);
+	map_erase(m_.vm_key.fd(), &*id);
+	map_erase(m_.vm_table.fd(), &*id);
+}
+
+uint32_t XdpControl::add_rule(const RuleMatch &match, const RuleTarget &target)
+{
+	vsteer_xdp_rule r{};
+	r.action = target.action;
+	if (target.action == VSTEER_XDP_VM) {
+		auto id = find_vm(target.vm);
+		if (!id)
+			throw ConfigError("rule action vm:" + target.vm + ": unknown VM " + q(target.vm) + " (" + known_vms() + ")");
+		r.vm = *id;
+	} else if (target.action != VSTEER_XDP_PASS && target.action != VSTEER_XDP_DROP) {
+		throw ConfigError("rule action must be pass, drop or vm:NAME");
+	}
+	vsteer_xdp_rule_key key = to_rule_key(match);
+	std::set<uint32_t> used;
+	for (const RuleInfo &ri : rules()) {
+		if (ri.match == from_rule_key(key))
+			throw ConfigError("a rule with the same match exists already (id " + std::to_string(ri.id) + ")");
+		used.insert(ri.id);
+	}
+	uint32_t id = 0;
+	while (used.count(id))
+		id++;
+	if (id >= VSTEER_XDP_MAX_RULES)
+		throw ConfigError("all " + std::to_string(VSTEER_XDP_MAX_RULES) + " rule slots are in use");
+	r.id = id;
+	zero_percpu<vsteer_xdp_rule_stats>(m_.rule_stats.fd(), id, "xdp_rule_stats");
+	m_.rules.set(key, r, BPF_NOEXIST);
+	return id;
+}
+
+void XdpControl::del_rule(uint32_t id)
+{
+	for (const auto &k : map_keys<vsteer_xdp_rule_key>(m_.rules.fd()))
+		if (m_.rules.get(k).id == id) {
+			map_erase(m_.rules.fd(), &k);
+			return;
+		}
+	throw ConfigError("no rule with id " + std::to_string(id) + " (`vsteer xdp show` lists the rules)");
+}
+
+void XdpControl::del_rule(const RuleMatch &match)
+{
+	vsteer_xdp_rule_key k = to_rule_key(match);
+	if (!map_erase(m_.rules.fd(), &k))
+		throw ConfigError("no rule matches " + q(format_match(match)) + " (`vsteer xdp show` lists the rules)");
+}
+
+std::vector<VmInfo> XdpControl::vms() const
+{
+	std::vector<VmInfo> out;
+	auto macs = map_keys<vsteer_xdp_mac_key>(m_.macs.fd());
+	auto p4 = map_keys<vsteer_xdp_lpm4>(m_.prefix4.fd());
+	auto p6 = map_keys<vsteer_xdp_lpm6>(m_.prefix6.fd());
+	for (uint32_t id = 0; id < VSTEER_XDP_MAX_VMS; id++) {
+		VmInfo v;
+		v.slot = m_.vms.get(id);
+		if (!v.slot.in_use)
+			continue;
+		v.id = id;
+		for (const auto &k : macs)
+			if (m_.macs.get(k) == id) {
+				MacAddress a;
+				std::memcpy(a.data(), k.addr, 6);
+				v.macs.push_back(a);
+			}
+		for (const auto &k : p4)
+			if (m_.prefix4.get(k) == id) {
+				IpPrefix p;
+				p.family = 4;
+				p.len = k.prefixlen;
+				std::memcpy(p.addr.data(), k.addr, 4);
+				v.prefixes.push_back(p);
+			}
+		for (const auto &k : p6)
+			if (m_.prefix6.get(k) == id) {
+				IpPrefix p;
+				p.family = 6;
+				p.len = k.prefixlen;
+				std::memcpy(p.addr.data(), k.addr, 16);
+				v.prefixes.push_back(p);
+			}
+		uint32_t inner;
+		v.has_policy = bpf_map_lookup_elem(m_.vm_config.fd(), &id, &inner) == 0;
+		std::string tap(v.slot.tap, strnlen(v.slot.tap, sizeof(v.slot.tap)));
+		v.eastwest = if_nametoindex(tap.c_str()) == v.slot.tap_ifindex && eastwest_attached(tap);
+		for (const vsteer_xdp_vm_stats &s : m_.vm_stats.get(id)) {
+			const __u64 *src = reinterpret_cast<const __u64 *>(&s);
+			__u64 *dst = reinterpret_cast<__u64 *>(&v.totals);
+			for (size_t i = 0; i < sizeof(s) / 8; i++)
+				dst[i] += src[i];
+			v.cpumap_by_cpu.push_back(s.cpumap_delivered);
+			v.packets_by_cpu.push_back(s.packets);
+		}
+		out.push_back(std::move(v));
+	}
+	return out;
+}
+
+std::vector<RuleInfo> XdpControl::rules() const
+{
+	std::vector<RuleInfo> out;
+	for (const auto &k : map_keys<vsteer_xdp_rule_key>(m_.rules.fd())) {
+		vsteer_xdp_rule r;
+		if (bpf_map_lookup_elem(m_.rules.fd(), &k, &r))
+			continue;
+		RuleInfo ri;
+		ri.id = r.id;
+		ri.match = from_rule_key(k);
+		ri.action = r.action;
+		if (r.action == VSTEER_XDP_VM && r.vm < VSTEER_XDP_MAX_VMS)
+			ri.vm = m_.vms.get(r.vm).name;
+		for (const auto &s : m_.rule_stats.get(r.id)) {
+			ri.totals.packets += s.packets;
+			ri.totals.bytes += s.bytes;
+		}
+		out.push_back(ri);
+	}
+	std::sort(out.begin(), out.end(), [](const RuleInfo &a, const RuleInfo &b) { return a.id < b.id; });
+	return out;
+}
+
+vsteer_xdp_stats XdpControl::totals() const
+{
+	vsteer_xdp_stats t{};
+	for (const vsteer_xdp_stats &s : m_.stats.get(0)) {
+		const __u64 *src = reinterpret_cast<const __u64 *>(&s);
+		__u64 *dst = reinterpret_cast<__u64 *>(&t);
+		for (size_t i = 0; i < sizeof(s) / 8; i++)
+			dst[i] += src[i];
+	}
+	return t;
+}
+
+// ---------------------------------------------------------------------------------------
+// Show
+
+namespace {
+
+void put_actions(std::ostream &o, const vsteer_xdp_action_counters &a, bool json)
+{
+	const std::pair<const char *, uint64_t> f[] = {
+		{"pass", a.pass},
+		{"drop", a.drop},
+		{"redirect_tap", a.redirect_tap},
+		{"redirect_cpu", a.redirect_cpu},
+		{"redirect_cpu_pass", a.redirect_cpu_pass},
+		{"rate_limited", a.rate_limited},
+		{"redirect_error", a.redirect_error}};
+	for (size_t i = 0; i < std::size(f); i++) {
+		if (json)
+			o << (i ? ", " : "") << "\"" << f[i].first << "\": " << f[i].second;
+		else
+			o << (i ? " " : "") << f[i].first << "=" << f[i].second;
+	}
+}
+
+std::string cpu_list(const uint16_t *c, uint32_t n)
+{
+	std::string s;
+	for (uint32_t i = 0; i < n && i < VSTEER_MAX_QUEUES; i++)
+		s += (i ? "," : "") + std::to_string(c[i]);
+	return s;
+}
+
+} // namespace
+
+std::string format_show_text(const XdpControl &c, const std::vector<std::pair<std::string, XdpDeviceState>> &devs)
+{
+	std::ostringstream o;
+	for (const auto &[name, st] : devs) {
+		o << "device " << name << ": ";
+		if (st.attached)
+			o << "classifier prog " << st.prog_id << ", " << st.mode << " mode"
+			  << (st.dispatcher ? ", libxdp dispatcher" : ", single program (no dispatcher)");
+		else
+			o << "classifier not attached";
+		for (const auto &p : st.other_programs)
+			o << ", also " << p;
+		o << "\n";
+	}
+	vsteer_xdp_stats t = c.totals();
+	o << "totals: packets=" << t.packets << " bytes=" << t.bytes << " rule=" << t.matched_rule
+	  << " mac=" << t.matched_mac << " prefix=" << t.matched_prefix << " unmatched=" << t.unmatched
+	  << " stale_vm=" << t.stale_vm << " meta_fallback=" << t.meta_fallback << "\n  ";
+	put_actions(o, t.by_action, false);
+	o << "\n";
+	for (const VmInfo &v : c.vms()) {
+		o << "vm " << v.slot.name << " (id " << v.id << "): tap " << v.slot.tap << " (ifindex " << v.slot.tap_ifindex
+		  << "), action " << vm_action_name(v.slot.action) << ", queue cpus " << cpu_list(v.slot.queue_cpu, v.slot.num_queue_cpus);
+		if (v.slot.rate_pps)
+			o << ", rate " << v.slot.rate_pps << " pps burst " << v.slot.rate_burst;
+		o << (v.has_policy ? ", RSS policy shared" : ", no RSS policy") << (v.eastwest ? ", east-west on" : "") << "\n";
+		for (const auto &m : v.macs)
+			o << "  mac " << format_mac(m) << "\n";
+		for (const auto &p : v.prefixes)
+			o << "  prefix " << format_prefix(p) << "\n";
+		o << "  packets=" << v.totals.packets << " bytes=" << v.totals.bytes << " ";
+		put_actions(o, v.totals.by_action, false);
+		o << " eastwest=" << v.totals.eastwest << " no_policy=" << v.totals.no_policy << "\n  cpumap by cpu:";
+		for (size_t i = 0; i < v.cpumap_by_cpu.size(); i++)
+			o << " " << i << ":" << v.cpumap_by_cpu[i];
+		o << "\n  guest queue:";
+		for (size_t q = 0; q < VSTEER_XDP_STATS_QUEUES; q++)
+			if (v.totals.by_queue[q])
+				o << " " << q << ":" << v.totals.by_queue[q];
+		o << "\n";
+	}
+	for (const RuleInfo &r : c.rules())
+		o << "rule " << r.id << ": " << format_match(r.match) << " -> "
+		  << (r.action == VSTEER_XDP_VM ? "vm:" + r.vm : vm_action_name(r.action)) << " packets=" << r.totals.packets
+		  << " bytes=" << r.totals.bytes << "\n";
+	return o.str();
+}
+
+std::string format_show_json(const XdpControl &c, const std::vector<std::pair<std::string, XdpDeviceState>> &devs)
+{
+	std::ostringstream o;
+	o << "{\"devices\": [";
+	for (size_t i = 0; i < devs.size(); i++) {
+		const auto &[name, st] = devs[i];
+		o << (i ? ", " : "") << "{\"name\": \"" << json_escape(name) << "\", \"attached\": " << (st.attached ? "true" : "false")
+		  << ", \"prog_id\": " << st.prog_id << ", \"mode\": \"" << st.mode << "\", \"dispatcher\": "
+		  << (st.dispatcher ? "true" : "false") << ", \"other_programs\": [";
+		for (size_t j = 0; j < st.other_programs.size(); j++)
+			o << (j ? ", " : "") << "\"" << json_escape(st.other_programs[j]) << "\"";
+		o << "]}";
+	}
+	vsteer_xdp_stats t = c.totals();
+	o << "], \"totals\": {\"packets\": " << t.packets << ", \"bytes\": " << t.bytes << ", \"matched_rule\": " << t.matched_rule
+	  << ", \"matched_mac\": " << t.matched_mac << ", \"matched_prefix\": " << t.matched_prefix
+	  << ", \"unmatched\": " << t.unmatched << ", \"stale_vm\": " << t.stale_vm << ", \"meta_fallback\": " << t.meta_fallback
+	  << ", \"by_action\": {";
+	put_actions(o, t.by_action, true);
+	o << "}}, \"vms\": [";
+	auto vms = c.vms();
+	for (size_t i = 0; i < vms.size(); i++) {
+		const VmInfo &v = vms[i];
+		o << (i ? ", " : "") << "{\"id\": " << v.id << ", \"name\": \"" << json_escape(v.slot.name) << "\", \"tap\": \""
+		  << json_escape(v.slot.tap) << "\", \"tap_ifindex\": " << v.slot.tap_ifindex << ", \"action\": \""
+		  << vm_action_name(v.slot.action) << "\", \"queue_cpus\": [" << cpu_list(v.slot.queue_cpu, v.slot.num_queue_cpus)
+		  << "], \"rate_pps\": " << v.slot.rate_pps << ", \"burst\": " << v.slot.rate_burst
+		  << ", \"rss_policy\": " << (v.has_policy ? "true" : "false") << ", \"eastwest\": " << (v.eastwest ? "true" : "false")
+		  << ", \"macs\": [";
+		for (size_t j = 0; j < v.macs.size(); j++)
+			o << (j ? ", " : "") << "\"" << format_mac(v.macs[j]) << "\"";
+		o << "], \"prefixes\": [";
+		for (size_t j = 0; j < v.prefixes.size(); j++)
+			o << (j ? ", " : "") << "\"" << format_prefix(v.prefixes[j]) << "\"";
+		o << "], \"packets\": " << v.totals.packets << ", \"bytes\": " << v.totals.bytes << ", \"by_action\": {";
+		put_actions(o, v.totals.by_action, true);
+		o << "}, \"eastwest_packets\": " << v.totals.eastwest << ", \"no_policy\": " << v.totals.no_policy
+		  << ", \"cpumap_by_cpu\": [";
+		for (size_t j = 0; j < v.cpumap_by_cpu.size(); j++)
+			o << (j ? ", " : "") << v.cpumap_by_cpu[j];
+		o << "], \"by_queue\": [";
+		for (size_t q = 0; q < VSTEER_XDP_STATS_QUEUES; q++)
+			o << (q ? ", " : "") << v.totals.by_queue[q];
+		o << "]}";
+	}
+	o << "], \"rules\": [";
+	auto rs = c.rules();
+	for (size_t i = 0; i < rs.size(); i++) {
+		const RuleInfo &r = rs[i];
+		o << (i ? ", " : "") << "{\"id\": " << r.id << ", \"match\": \"" << json_escape(format_match(r.match))
+		  << "\", \"action\": \"" << (r.action == VSTEER_XDP_VM ? "vm:" + json_escape(r.vm) : vm_action_name(r.action))
+		  << "\", \"packets\": " << r.totals.packets << ", \"bytes\": " << r.totals.bytes << "}";
+	}
+	o << "]}\n";
+	return o.str();
+}
+
+} // namespace vsteer

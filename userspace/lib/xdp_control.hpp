@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// The classifier's configuration: VMs (tap, MAC, prefixes, queue -> CPU table, rate limit,
+// action), exact 5-tuple rules, their text forms and validation. Every operation validates
+// everything first and either applies completely or changes nothing (docs/xdp.md).
+#pragma once
+
+#include "rss_config.hpp" // ConfigError
+#include "xdp_objects.hpp"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vsteer {
+
+using MacAddress = std::array<uint8_t, 6>;
+
+struct IpPrefix {
+	int family = 4; // 4 or 6
+	std::array<uint8_t, 16> addr{};
+	unsigned len = 0;
+	bool operator==(const IpPrefix &) const = default;
+};
+
+struct RuleMatch {
+	int family = 4;
+	uint8_t proto = 0;
+	std::array<uint8_t, 16> src{}, dst{};
+	uint16_t sport = 0, dport = 0; // host order; 0 for ICMP
+	bool operator==(const RuleMatch &) const = default;
+};
+
+struct RuleTarget {
+	uint32_t action = VSTEER_XDP_PASS; // PASS, DROP or VM
+	std::string vm;                    // with VM
+};
+
+// Parsers: throw ConfigError naming the bad token.
+MacAddress parse_mac(std::string_view s);
+std::string format_mac(const MacAddress &m);
+IpPrefix parse_prefix(std::string_view s);                 // "10.0.0.0/24", "fd00::/64", host bits must be 0
+std::string format_prefix(const IpPrefix &p);
+std::vector<uint16_t> parse_cpu_list(std::string_view s);  // "0,1,2,3" (CPU numbers, one per guest queue)
+uint32_t parse_vm_action(std::string_view s);              // tap|cpu|cpu-pass|pass|drop
+const char *vm_action_name(uint32_t action);
+// "proto=udp src=10.0.0.1 dst=10.0.0.2 sport=1000 dport=53" (spaces or commas between;
+// proto tcp|udp|sctp|icmp|icmpv6 or a number; ICMP has no ports).
+RuleMatch parse_match(std::string_view s);
+std::string format_match(const RuleMatch &m);
+RuleTarget parse_rule_action(std::string_view s);          // pass|drop|vm:NAME
+vsteer_xdp_rule_key to_rule_key(const RuleMatch &m);
+RuleMatch from_rule_key(const vsteer_xdp_rule_key &k);
+
+struct VmSpec {
+	std::string name;
+	std::string tap;
+	std::vector<MacAddress> macs;
+	std::vector<IpPrefix> prefixes;
+	std::vector<uint16_t> queue_cpus; // empty: guest queue q -> the q-th online CPU (mod count)
+	uint32_t rate_pps = 0;            // 0: unlimited
+	uint32_t burst = 0;               // 0: rate / 100, at least 1
+	uint32_t action = VSTEER_XDP_CPU;
+	std::string rss_pin_dir;          // the tap's steering pins; empty: default_pin_dir(tap)
+	bool eastwest = false;            // attach the tc east-west program to the tap
+};
+
+struct VmInfo {
+	uint32_t id = 0;
+	vsteer_xdp_vm slot{};
+	std::vector<MacAddress> macs;
+	std::vector<IpPrefix> prefixes;
+	bool has_policy = false;
+	bool eastwest = false;
+	vsteer_xdp_vm_stats totals{};             // summed over CPUs
+	std::vector<uint64_t> cpumap_by_cpu;      // cpumap_delivered per CPU
+	std::vector<uint64_t> packets_by_cpu;     // classified per CPU (the CPU the NIC queue ran on)
+};
+
+struct RuleInfo {
+	uint32_t id = 0;
+	RuleMatch match;
+	uint32_t action = 0;
+	std::string vm;
+	vsteer_xdp_rule_stats totals{};
+};
+
+class XdpControl {
+public:
+	explicit XdpControl(XdpMaps &maps) : m_(maps) {}
+
+	// Adds a VM. `policy`: the tap's RSS maps; nullopt opens the tap's pins. Tests pass
+	// `tap_ifindex` to skip the device lookup. Returns the VM id.
+	uint32_t add_vm(const VmSpec &spec, std::optional<RssPolicyFds> policy = std::nullopt,
+			std::optional<unsigned> tap_ifindex = std::nullopt);
+	void del_vm(const std::string &name);
+	uint32_t add_rule(const RuleMatch &match, const RuleTarget &target);
+	void del_rule(uint32_t id);
+	void del_rule(const RuleMatch &match);
+
+	std::optional<uint32_t> find_vm(const std::string &name) const;
+	std::vector<VmInfo> vms() const;
+	std::vector<RuleInfo> rules() const;
+	vsteer_xdp_stats totals() const;
+
+private:
+	std::string known_vms() const;
+	XdpMaps &m_;
+};
+
+// `xdp show` output.
+std::string format_show_text(const XdpControl &c, const std::vector<std::pair<std::string, XdpDeviceState>> &devs);
+std::string format_show_json(const XdpControl &c, const std::vector<std::pair<std::string, XdpDeviceState>> &devs);
+
+} // namespace vsteer
