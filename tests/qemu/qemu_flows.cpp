@@ -9,6 +9,8 @@
 //       VSTQ-X-BEGIN/END ROUND on the serial console): prints "KEY TABLE"
 //   compare-show SHOW_JSON KEY TABLE TYPES
 //       `vsteer show --json` on the host holds exactly this key, table and hash types
+//   packets SHOW_JSON
+//       the steering program's packet counter from `vsteer show --json`
 //   verify CONSOLE ROUND NFLOWS SEED KEY TABLE TYPES
 //       every flow arrived on the rx queue the C++ reference predicts for that key, table
 //       and types, none is missing, none was seen on two queues
@@ -282,6 +284,14 @@ int main(int argc, char **argv)
 		if (a.size() == 3 && a[0] == "guest-config") {
 			GuestConfig g = guest_config(a[1], std::stoul(a[2]));
 			std::printf("%s %s\n", format_key(g.key).c_str(), join_table(g.table).c_str());
+			return 0;
+		}
+		if (a.size() == 2 && a[0] == "packets") {
+			std::ifstream f(a[1]);
+			std::stringstream ss;
+			ss << f.rdbuf();
+			auto j = qemu::Json::parse(ss.str());
+			std::printf("%lld\n", static_cast<long long>(j.find("stats")->find("packets")->as_int()));
 			return 0;
 		}
 		if (a.size() == 5 && a[0] == "compare-show")

@@ -322,6 +322,14 @@ for round in 1 2 3; do
 	else
 		bad "placement differs from the reference: $out"
 	fi
+	# the placement was vsteer's program's doing (not QEMU's software RSS fallback)
+	in_ns "$VSTEER" show --tap "$tap" --json >"$work/after$round.json"
+	ran=$(($("$FLOWS_TOOL" packets "$work/after$round.json") - $("$FLOWS_TOOL" packets "$work/show$round.json")))
+	if [ "$ran" -ge $((2 * NFLOWS)) ]; then
+		ok "round $round: the steering program ran for the $ran frames sent into the tap"
+	else
+		bad "round $round: the steering program counted $ran packets, $((2 * NFLOWS)) were sent"
+	fi
 done
 if [ "$guest_ok" = 1 ] && wait_for "VSTQ-EXIT rc=" 60; then
 	grep -q 'VSTQ-EXIT rc=0' "$console" && ok "guest: clean exit, kernel log without BUG/WARNING" ||
@@ -329,6 +337,9 @@ if [ "$guest_ok" = 1 ] && wait_for "VSTQ-EXIT rc=" 60; then
 fi
 for _ in $(seq 50); do kill -0 "$qemu_pid" 2>/dev/null || break; sleep 0.2; done
 stop_qemu
+if grep -q "Can't use eBPF RSS" "$work/qemu.out"; then
+	bad "QEMU fell back from eBPF RSS: $(grep -m1 "eBPF RSS" "$work/qemu.out")"
+fi
 
 if [ "$failures" -ne 0 ]; then
 	echo "---- guest console (tail) ----"
