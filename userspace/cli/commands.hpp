@@ -10,4 +10,6 @@ void register_tap_commands(CLI::App &app);  // attach, set, show, list, detach (
 void register_hash_command(CLI::App &app);  // hash (cmd_hash.cpp)
 void register_qemu_commands(CLI::App &app); // run-qemu, qmp-attach, qemu-object, check (cmd_qemu.cpp)
 
+void register_xdp_commands(CLI::App &app);   // xdp, vm, rule (cmd_xdp.cpp)
+
 } // namespace vsteer::cli

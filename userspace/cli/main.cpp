@@ -13,6 +13,7 @@ int main(int argc, char **argv)
 	app.set_version_flag("--version", "vsteer 0.1.0");
 	vsteer::cli::register_tap_commands(app);
 	vsteer::cli::register_hash_command(app);
+	vsteer::cli::register_xdp_commands(app);
 	vsteer::cli::register_qemu_commands(app);
 
 	try {
