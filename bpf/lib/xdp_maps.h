@@ -83,6 +83,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP);
+	/* The kernel adds BPF_F_RDONLY_PROG to devmaps, so libbpf's own pin reuse
+	 * check fails on it: the loader reuses the pins itself (xdp_objects.cpp). */
 	__uint(max_entries, VSTEER_XDP_MAX_VMS);
 	__type(key, __u32);
 	__type(value, struct bpf_devmap_val);

@@ -41,6 +41,46 @@ int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list args)
 	return std::vfprintf(stderr, fmt, args);
 }
 
+// libbpf messages are held back while libxdp probes (its dispatcher load fails on
+// kernels that refuse freplace, which is expected) and shown only if the step fails.
+std::string *g_libbpf_log = nullptr;
+
+int libbpf_capture(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !std::getenv("VSTEER_DEBUG"))
+		return 0;
+	if (!g_libbpf_log || std::getenv("VSTEER_DEBUG"))
+		return std::vfprintf(stderr, fmt, args);
+	char buf[1024];
+	int n = std::vsnprintf(buf, sizeof(buf), fmt, args);
+	g_libbpf_log->append(buf);
+	return n;
+}
+
+class LibbpfLogCapture {
+public:
+	LibbpfLogCapture()
+	{
+		g_libbpf_log = &log_;
+		prev_ = libbpf_set_print(libbpf_capture);
+	}
+	~LibbpfLogCapture()
+	{
+		libbpf_set_print(prev_);
+		g_libbpf_log = nullptr;
+	}
+	// Shows what was held back (the step failed).
+	void flush()
+	{
+		std::fputs(log_.c_str(), stderr);
+		log_.clear();
+	}
+
+private:
+	std::string log_;
+	libbpf_print_fn_t prev_;
+};
+
 void quiet_libxdp()
 {
 	static bool done = false;
@@ -95,6 +135,26 @@ void configure_skeleton(::xdp_classify *skel)
 		throw Error(-err, "map xdp_cpumap", "size the cpumap");
 }
 
+// Adopts the maps already pinned in `dir` (bpf_map__reuse_fd, without libbpf's
+// compatibility check, which trips over the flag the kernel adds to devmaps); the
+// others keep their pin path and are created and pinned by libbpf at load.
+void reuse_pins(bpf_object *obj, const std::string &dir)
+{
+	bpf_map *map;
+	bpf_object__for_each_map(map, obj)
+	{
+		std::string path = dir + "/" + bpf_map__name(map);
+		int fd = bpf_obj_get(path.c_str());
+		if (fd < 0)
+			continue;
+		int err = bpf_map__reuse_fd(map, fd);
+		::close(fd);
+		if (err)
+			throw Error(-err, path, "reuse the pinned map", "remove it with `vsteer xdp detach --unpin`");
+		bpf_map__set_pin_path(map, nullptr);
+	}
+}
+
 ::xdp_classify *open_skeleton(const std::string &pin_dir)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir.c_str());
@@ -103,6 +163,7 @@ void configure_skeleton(::xdp_classify *skel)
 		throw_errno("BPF object xdp_classify", "open");
 	try {
 		configure_skeleton(skel);
+		reuse_pins(skel->obj, pin_dir);
 	} catch (...) {
 		::xdp_classify::destroy(skel);
 		throw;
@@ -341,7 +402,22 @@ void RssPolicyMaps::write(const RssConfig &c)
 
 const char *xdp_mode_name(XdpMode m) { return m == XdpMode::Native ? "native" : "generic"; }
 
+static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<XdpMode> mode,
+				       const std::string &pin_dir);
+
 XdpAttachReport xdp_attach(const std::string &dev, std::optional<XdpMode> mode, const std::string &pin_dir)
+{
+	LibbpfLogCapture capture;
+	try {
+		return xdp_attach_impl(dev, mode, pin_dir);
+	} catch (...) {
+		capture.flush();
+		throw;
+	}
+}
+
+static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<XdpMode> mode,
+				       const std::string &pin_dir)
 {
 	quiet_libxdp();
 	unsigned ifindex = ifindex_of(dev);
@@ -491,6 +567,7 @@ void eastwest_attach(const std::string &tap, const std::string &pin_dir)
 		::tc_eastwest *s;
 		~G() { ::tc_eastwest::destroy(s); }
 	} g{skel};
+	reuse_pins(skel->obj, pin_dir);
 	int lerr = ::tc_eastwest::load(skel);
 	if (lerr)
 		throw Error(-lerr, "BPF object tc_eastwest", "load", "needs root (CAP_BPF, CAP_NET_ADMIN)");
@@ -512,6 +589,7 @@ void eastwest_detach(const std::string &tap)
 		return; // the tap is gone, and its filters with it
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(idx), .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
+	LibbpfLogCapture quiet;
 	int err = bpf_tc_detach(&hook, &opts);
 	if (err && err != -ENOENT && err != -EINVAL)
 		throw Error(-err, "tap " + tap, "detach the east-west program");
@@ -524,6 +602,7 @@ bool eastwest_attached(const std::string &tap)
 		return false;
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(idx), .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
+	LibbpfLogCapture quiet; // "Parent Qdisc doesn't exist" when there is no clsact: just "no"
 	return bpf_tc_query(&hook, &opts) == 0;
 }
 
