@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
+#include <thread>
+#include <atomic>
 
 using namespace vsteer;
 using namespace vsteer::test;
@@ -301,4 +303,57 @@ TEST_CASE("config and indirection table writes are used by the very next packet"
 				REQUIRE(h.run(f) == expected_output(c, f));
 		}
 	}
+}
+
+TEST_CASE("a key rewritten while the program rebuilds its table never leaves a stale table behind")
+{
+	if (!require_privileges("BPF_PROG_TEST_RUN of the steering program"))
+		return;
+	if (std::thread::hardware_concurrency() < 2) {
+		MESSAGE("SKIPPED: needs two CPUs to race a key writer against the program");
+		return;
+	}
+	SteeringHarness &h = harness();
+	Rng rng(test_seed() ^ 0x72616365);
+	RssConfig c = make_config(rng, VSTEER_HASH_ALL, 128);
+	h.write(c);
+	const Bytes frame = probe_frames()[0]; // IPv6 TCP: the hash uses all 40 key bytes
+	const RssKey keys[2] = {rng.array<VSTEER_KEY_SIZE>(), rng.array<VSTEER_KEY_SIZE>()};
+	size_t stale = 0;
+	constexpr int kTrials = 100;
+	size_t overlapped = 0;
+	for (int trial = 0; trial < kTrials; trial++) {
+		std::atomic<bool> stop{false};
+		std::atomic<int> last{-1};
+		std::atomic<size_t> writes{0};
+		// QEMU writes the key through mmap at any moment, here while packets run.
+		std::thread writer([&] {
+			for (int i = 0; !stop.load(std::memory_order_relaxed); i ^= 1) {
+				h.write_key(keys[i]);
+				last.store(i, std::memory_order_release);
+				writes.fetch_add(1, std::memory_order_release);
+			}
+		});
+		while (writes.load(std::memory_order_acquire) == 0)
+			std::this_thread::yield();
+		// Packets (nearly each one rebuilding the table) until the writer has visibly
+		// written during them.
+		const size_t before = writes.load(std::memory_order_acquire);
+		for (int n = 0; n < 5000; n++) {
+			h.run(frame);
+			if (n >= 20 && writes.load(std::memory_order_acquire) > before + 100)
+				break;
+		}
+		overlapped += writes.load(std::memory_order_acquire) > before + 100;
+		stop = true;
+		writer.join();
+		// The writer is done: the next packet must hash with the key that is in the map.
+		c.key = keys[last.load(std::memory_order_acquire)];
+		stale += !(h.run(frame) == expected_output(c, frame));
+	}
+	MESSAGE("key race: " << overlapped << " of " << kTrials << " trials ran packets during key writes, "
+	                     << stale << " left a stale table");
+	CHECK(overlapped > kTrials * 9 / 10);
+	INFO(stale << " of " << kTrials << " trials hashed with a table built from an older key");
+	CHECK(stale == 0);
 }
