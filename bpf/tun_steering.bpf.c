@@ -26,6 +26,23 @@ struct {
 	__type(value, struct vsteer_meta);
 } meta SEC(".maps");
 
+/*
+ * Per-packet working memory. The parsed flow and the hash input live here rather
+ * than on the 512-byte BPF stack, which the parser's header buffers and the
+ * table rebuild already use. Each CPU runs one packet at a time (BH context).
+ */
+struct vsteer_scratch {
+	struct vsteer_flow flow;
+	struct vsteer_hash_input in;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vsteer_scratch);
+} scratch SEC(".maps");
+
 static __always_inline void vsteer_count(struct __sk_buff *skb, __u32 queue, __u32 report,
 					 int rebuilt, int redirected)
 {
@@ -50,11 +67,10 @@ static __always_inline void vsteer_count(struct __sk_buff *skb, __u32 queue, __u
 SEC("socket")
 int vsteer_tun_steering(struct __sk_buff *skb)
 {
-	__u32 zero = 0, one = 1, hash = 0, queue, index;
+	__u32 zero = 0, one = 1, hash = 0, report, queue, index;
 	struct vsteer_toeplitz_cache *lo, *hi;
-	struct vsteer_hash_input in = {};
-	struct vsteer_flow flow = {};
 	struct vsteer_rss_config *cfg;
+	struct vsteer_scratch *w;
 	struct vsteer_toeplitz_key *key;
 	int rebuilt = 0, redirected = 0;
 	__u16 *entry;
@@ -63,21 +79,24 @@ int vsteer_tun_steering(struct __sk_buff *skb)
 	key = bpf_map_lookup_elem(&toeplitz_key, &zero);
 	lo = bpf_map_lookup_elem(&toeplitz_cache, &zero);
 	hi = bpf_map_lookup_elem(&toeplitz_cache, &one);
-	if (!cfg || !key || !lo || !hi)
+	w = bpf_map_lookup_elem(&scratch, &zero);
+	if (!cfg || !key || !lo || !hi || !w)
 		return 0;
+	__builtin_memset(w, 0, sizeof(*w));
 
-	vsteer_parse(skb, &flow);
-	vsteer_select_hash(&in, &flow, cfg->hash_types);
-	if (in.len) {
+	vsteer_parse(skb, &w->flow);
+	vsteer_select_hash(&w->in, &w->flow, cfg->hash_types);
+	report = w->in.report;
+	if (w->in.len) {
 		rebuilt = vsteer_toeplitz_refresh(lo, hi, key);
 		if (rebuilt < 0)
-			in.report = VSTEER_REPORT_NONE;
+			report = VSTEER_REPORT_NONE;
 		else
-			hash = vsteer_toeplitz_hash(lo, hi, &in);
+			hash = vsteer_toeplitz_hash(lo, hi, &w->in);
 	}
 
 	queue = cfg->default_queue;
-	if (in.report != VSTEER_REPORT_NONE && cfg->redirect && cfg->indirections_len) {
+	if (report != VSTEER_REPORT_NONE && cfg->redirect && cfg->indirections_len) {
 		index = hash & (cfg->indirections_len - 1) & (VSTEER_MAX_TABLE_LEN - 1);
 		entry = bpf_map_lookup_elem(&indirection_table, &index);
 		if (entry) {
@@ -87,8 +106,8 @@ int vsteer_tun_steering(struct __sk_buff *skb)
 	}
 
 	skb->cb[VSTEER_CB_HASH_VALUE] = hash;
-	skb->cb[VSTEER_CB_HASH_REPORT] = in.report;
-	vsteer_count(skb, queue, in.report, rebuilt, redirected);
+	skb->cb[VSTEER_CB_HASH_REPORT] = report;
+	vsteer_count(skb, queue, report, rebuilt, redirected);
 	return queue;
 }
 

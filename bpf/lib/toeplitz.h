@@ -71,29 +71,39 @@ static __always_inline int vsteer_key_equal(const struct vsteer_toeplitz_key *a,
  * Makes this CPU's table match `key`. Returns 1 if it was rebuilt, 0 if it was
  * current, -1 if the cache map is unusable.
  */
+/*
+ * Makes this CPU's table match the live key. Returns 1 if it was rebuilt, 0 if
+ * it was current, -1 if the rebuild failed.
+ *
+ * The table is built from one snapshot of the live key and that same snapshot is
+ * recorded: should QEMU rewrite the key meanwhile, the next packet sees a
+ * mismatch and rebuilds, instead of trusting a table built from an older key.
+ */
 static __always_inline int vsteer_toeplitz_refresh(struct vsteer_toeplitz_cache *lo,
 						   struct vsteer_toeplitz_cache *hi,
-						   const struct vsteer_toeplitz_key *key)
+						   const struct vsteer_toeplitz_key *live)
 {
 	struct vsteer_toeplitz_build b = {};
-	__u32 first = key->leftmost_32_bits;
+	__u32 first;
 
-	if (lo->built && vsteer_key_equal(&lo->key, key))
+	if (lo->built && vsteer_key_equal(&lo->key, live))
 		return 0;
 
+	first = live->leftmost_32_bits;
+	__builtin_memcpy(&b.key[4], live->next_byte, VSTEER_KEY_NEXT_BYTES);
 	/* The key map holds the first 4 key bytes as one host-order word. */
 	b.key[0] = first >> 24;
 	b.key[1] = first >> 16;
 	b.key[2] = first >> 8;
 	b.key[3] = first;
-	__builtin_memcpy(&b.key[4], key->next_byte, VSTEER_KEY_NEXT_BYTES);
 	b.half[0] = lo;
 	b.half[1] = hi;
 	lo->built = 0;
 	if (bpf_loop(VSTEER_MAX_HASH_INPUT, vsteer_toeplitz_build_row, &b, 0) !=
 	    VSTEER_MAX_HASH_INPUT)
 		return -1;
-	__builtin_memcpy(&lo->key, key, sizeof(*key));
+	lo->key.leftmost_32_bits = first;
+	__builtin_memcpy(lo->key.next_byte, &b.key[4], VSTEER_KEY_NEXT_BYTES);
 	lo->built = 1;
 	return 1;
 }
