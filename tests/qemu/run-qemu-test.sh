@@ -260,7 +260,7 @@ declare -A want_types=([1]=0x3f [2]=0x3f [3]=0x3d)
 declare -A want_key=([1]=$k1 [2]=$k2 [3]=$k2)
 guest_ok=1
 for round in 1 2 3; do
-	wait_for "VSTQ-READY $round\$" 180 || { guest_ok=0; break; }
+	wait_for "VSTQ-READY $round[[:space:]]*$" 180 || { guest_ok=0; break; }
 	[ "$round" = 1 ] && log "guest up: $(grep -m1 VSTQ-BOOT "$console"), $(grep -m1 VSTQ-CHANNELS-BEFORE "$console" | cut -d' ' -f2-) before ethtool -L"
 	if ! cfg=$("$FLOWS_TOOL" guest-config "$console" "$round" 2>&1); then
 		bad "round $round: $cfg"
