@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <net/if.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -462,17 +463,24 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 		if (std::find(online.begin(), online.end(), c) == online.end() || c >= possible_cpus())
 			throw ConfigError("CPU " + std::to_string(c) + " does not exist (online CPUs: " + cpu_ranges(online) + ")");
 
-	// The tap's RSS maps (required when the VM's packets are steered by CPU).
-	std::unique_ptr<SteeringObjects> opened;
+	// The tap's RSS maps (required when the VM's packets are steered by CPU): the config,
+	// toeplitz_key and indirection_table pins of `vsteer attach` (or of whoever pinned
+	// QEMU's maps in that layout), checked for the QEMU layout.
+	std::optional<BpfMap<uint32_t, vsteer_rss_config>> pin_cfg;
+	std::optional<BpfMap<uint32_t, vsteer_toeplitz_key>> pin_key;
+	std::optional<BpfMap<uint32_t, uint16_t>> pin_table;
 	const bool needs_policy = spec.action == VSTEER_XDP_CPU || spec.action == VSTEER_XDP_CPU_PASS;
 	if (!policy) {
 		std::string dir = spec.rss_pin_dir.empty() ? default_pin_dir(spec.tap) : spec.rss_pin_dir;
-		if (SteeringObjects::is_pinned(dir)) {
-			opened = std::make_unique<SteeringObjects>(SteeringObjects::open_pinned(dir));
-			policy = RssPolicyFds{opened->config_fd(), opened->key_fd(), opened->table_fd()};
+		auto present = [&](const char *n) { return access((dir + "/" + n).c_str(), F_OK) == 0; };
+		if (present(VSTEER_PIN_CONFIG) && present(VSTEER_PIN_KEY) && present(VSTEER_PIN_TABLE)) {
+			pin_cfg = BpfMap<uint32_t, vsteer_rss_config>::from_pin(dir + "/" + VSTEER_PIN_CONFIG);
+			pin_key = BpfMap<uint32_t, vsteer_toeplitz_key>::from_pin(dir + "/" + VSTEER_PIN_KEY);
+			pin_table = BpfMap<uint32_t, uint16_t>::from_pin(dir + "/" + VSTEER_PIN_TABLE);
+			policy = RssPolicyFds{pin_cfg->fd(), pin_key->fd(), pin_table->fd()};
 		} else if (needs_policy) {
 			throw ConfigError("tap " + q(spec.tap) + " has no RSS policy pinned at " + dir +
-					  "; run `vsteer attach --tap " + spec.tap +
+					  " (config, toeplitz_key, indirection_table); run `vsteer attach --tap " + spec.tap +
 					  "` first (or give --rss-pins DIR, or use --action tap)");
 		}
 	}
