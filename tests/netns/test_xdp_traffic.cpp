@@ -18,6 +18,8 @@
 #include <fcntl.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
@@ -576,4 +578,132 @@ TEST_CASE("xdp netns: generic mode steers to the guest policy's CPU too")
 	XdpControl ctl(m);
 	MESSAGE("xdp netns generic: " << flows << " flows handled on the reference CPU; cpumap re-classified "
 				      << ctl.totals().meta_fallback << " frames (no metadata across the generic cpumap)");
+}
+
+// ---------------------------------------------------------------------------------------
+// Benchmark (`make bench-xdp`, skipped in `make test`): ns/packet of classify + hash +
+// redirect under BPF_PROG_TEST_RUN, and packets per second delivered into a VM's tap
+// through the veth path: host bridge without the classifier vs. XDP redirect with it.
+
+namespace
+{
+
+double test_run_ns(int prog_fd, const Bytes &frame, uint32_t repeat)
+{
+	std::vector<uint8_t> out(frame.size() + 256);
+	xdp_md ctx_in{};
+	ctx_in.data_end = static_cast<__u32>(frame.size());
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+	opts.data_in = frame.data();
+	opts.data_size_in = static_cast<__u32>(frame.size());
+	opts.data_out = out.data();
+	opts.data_size_out = static_cast<__u32>(out.size());
+	opts.ctx_in = &ctx_in;
+	opts.ctx_size_in = sizeof(ctx_in);
+	opts.repeat = repeat;
+	REQUIRE(bpf_prog_test_run_opts(prog_fd, &opts) == 0);
+	return opts.duration; // average ns per run
+}
+
+// Frames per second arriving on `t` while one sender thread blasts `f` for `ms`.
+double blast(World &w, Tap &t, const Bytes &f, int ms)
+{
+	std::atomic<bool> stop{false};
+	std::atomic<size_t> received{0};
+	std::thread reader([&] {
+		uint8_t buf[2048];
+		while (!stop) {
+			pollfd p[2] = {{t.fds[0], POLLIN, 0}, {t.fds.size() > 1 ? t.fds[1] : -1, POLLIN, 0}};
+			if (poll(p, 2, 20) > 0)
+				for (int fd : t.fds)
+					while (read(fd, buf, sizeof(buf)) > 0)
+						received++;
+		}
+	});
+	auto t0 = std::chrono::steady_clock::now();
+	while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(ms))
+		for (int i = 0; i < 64; i++)
+			w.send_raw(f);
+	double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+	std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	stop = true;
+	reader.join();
+	return static_cast<double>(received.load()) / secs;
+}
+
+} // namespace
+
+TEST_CASE("xdp bench: classify+hash+redirect ns/packet and veth path packets/s" * doctest::skip())
+{
+	if (!require_privileges("XDP bench"))
+		return;
+	// 1. BPF_PROG_TEST_RUN
+	{
+		XdpTestObjects obj;
+		XdpControl ctl(obj.maps());
+		RssPolicyMaps policy;
+		RssConfig cfg;
+		for (size_t i = 0; i < cfg.key.size(); i++)
+			cfg.key[i] = static_cast<uint8_t>(0x6d + 37 * i);
+		cfg.table = equal_table(4);
+		policy.write(cfg);
+		for (unsigned cpu : online_cpus()) {
+			bpf_cpumap_val v{};
+			v.qsize = 64;
+			v.bpf_prog.fd = obj.cpumap_prog_fd();
+			obj.maps().cpumap.set(cpu, v);
+		}
+		ctl.add_vm({.name = "a", .tap = "ta", .macs = {kMacA}, .prefixes = {parse_prefix("10.1.0.0/16"), parse_prefix("fd00:a::/64")},
+			    .action = VSTEER_XDP_CPU},
+			   policy.fds(), 1);
+		ctl.add_vm({.name = "t", .tap = "tt", .macs = {kMacB}, .action = VSTEER_XDP_TAP}, std::nullopt, 1);
+		ctl.add_rule(parse_match("proto=udp src=192.0.2.1 dst=10.1.0.9 sport=1 dport=2"), {VSTEER_XDP_DROP, ""});
+		auto v4 = [](const MacAddress &mac, const char *dst, bool tcp) {
+			FrameBuilder fb;
+			fb.ipv4("192.0.2.1", dst);
+			if (tcp)
+				fb.tcp(1234, 80);
+			else
+				fb.udp(1, 2);
+			fb.spec().dst_mac = mac;
+			return fb.build();
+		};
+		FrameBuilder v6;
+		v6.ipv6("2001:db8::1", "fd00:a::5").udp(1000, 53);
+		v6.spec().dst_mac = MacAddress{2, 0, 0, 0, 0, 9};
+		struct Row {
+			const char *name;
+			Bytes frame;
+		} rows[] = {
+			{"mac -> cpu (ipv4/tcp hash + cpumap)", v4(kMacA, "198.51.100.1", true)},
+			{"prefix4 -> cpu (ipv4/udp hash + cpumap)", v4(MacAddress{2, 0, 0, 0, 0, 9}, "10.1.3.4", false)},
+			{"prefix6 -> cpu (ipv6/udp hash + cpumap)", v6.build()},
+			{"mac -> tap (devmap, no hash)", v4(kMacB, "198.51.100.1", true)},
+			{"5-tuple rule -> drop", v4(kMacA, "10.1.0.9", false)},
+			{"unmatched -> pass", v4(MacAddress{2, 0, 0, 0, 0, 9}, "198.51.100.1", true)},
+		};
+		std::printf("\nxdp classifier, BPF_PROG_TEST_RUN (100000 runs each):\n");
+		for (const Row &r : rows)
+			std::printf("  %-44s %7.1f ns/packet\n", r.name, test_run_ns(obj.classify_fd(), r.frame, 100000));
+	}
+	// 2. veth -> tap, through a bridge (no classifier) and by XDP redirect (classifier).
+	{
+		World w;
+		Tap &t = w.add_tap("vxp", 2);
+		must("ip -n " + w.host + " link set vxp txqueuelen 20000");
+		must("ip -n " + w.host + " link add br0 type bridge");
+		must("ip -n " + w.host + " link set vh master br0");
+		must("ip -n " + w.host + " link set vxp master br0");
+		must("ip -n " + w.host + " link set br0 up");
+		must("ip -n " + w.host + " neigh flush all >/dev/null 2>&1 || true");
+		must("nsenter --net=/run/netns/" + w.host + " bridge fdb add " + format_mac(kMacA) + " dev vxp master static");
+		Bytes f = udp_to(kMacA, "192.0.2.1", "198.51.100.3", 1, 2);
+		double bridged = blast(w, t, f, 1000);
+		w.vsteer_ok("xdp attach --dev vh");
+		w.vsteer_ok("vm add a --tap vxp --mac " + format_mac(kMacA) + " --action tap");
+		double xdp_tap = blast(w, t, f, 1000);
+		std::printf("xdp classifier, veth -> tap (one AF_PACKET sender, 1 s each):\n"
+			    "  %-44s %9.0f packets/s\n  %-44s %9.0f packets/s\n",
+			    "bridge, no classifier", bridged, "classifier, XDP redirect (tap)", xdp_tap);
+	}
 }
