@@ -22,7 +22,7 @@
 #define VSTEER_ETH_P_8021AD 0x88A8
 #define VSTEER_MAX_VLAN_TAGS 2
 #define VSTEER_MAX_EXT_HEADERS 8 /* the walk limit; the contract asks for >= 8 */
-#define VSTEER_MAX_DEST_OPTIONS 8 /* TLV options examined per Destination Options header */
+#define VSTEER_MAX_DEST_OPTIONS 16 /* TLV options examined per Destination Options header */
 
 #define VSTEER_IPPROTO_HOPOPTS 0
 #define VSTEER_IPPROTO_TCP 6
@@ -133,7 +133,6 @@ static __always_inline void vsteer_find_home_addr(void *ctx, __u32 off, __u32 en
 	__u32 opt = off + 2;
 	__u8 tl[2];
 
-#pragma unroll
 	for (int i = 0; i < VSTEER_MAX_DEST_OPTIONS; i++) {
 		if (opt >= end)
 			return;

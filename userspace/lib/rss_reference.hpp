@@ -36,7 +36,7 @@ struct RssResult {
 };
 
 inline constexpr int kMaxExtensionHeaders = 8;  // walk limit, same as the BPF program
-inline constexpr int kMaxDestOptions = 8;       // TLV options looked at per Destination Options header
+inline constexpr int kMaxDestOptions = 16;      // TLV options looked at per Destination Options header
 
 ParsedFlow parse_frame(std::span<const uint8_t> frame);
 HashChoice choose_hash(const ParsedFlow &flow, uint32_t hash_types);
