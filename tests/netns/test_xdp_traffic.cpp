@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <xdp/libxdp.h>
 #include <linux/bpf.h>
 #include <bpf/bpf.h>
 #include <net/ethernet.h>
@@ -36,6 +37,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <thread>
@@ -578,6 +580,80 @@ TEST_CASE("xdp netns: generic mode steers to the guest policy's CPU too")
 	XdpControl ctl(m);
 	MESSAGE("xdp netns generic: " << flows << " flows handled on the reference CPU; cpumap re-classified "
 				      << ctl.totals().meta_fallback << " frames (no metadata across the generic cpumap)");
+}
+
+TEST_CASE("xdp netns: coexistence with another program loaded through libxdp")
+{
+	if (!require_privileges("XDP netns traffic"))
+		return;
+	const char *other_obj = "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_dny_all.o"; // xdp-tools' xdp-filter
+	if (access(other_obj, R_OK)) {
+		MESSAGE("SKIPPED: " << other_obj << " (libxdp's xdp-filter program) is not installed");
+		return;
+	}
+	World w;
+	Tap &t = w.add_tap("vxo", 1);
+	std::string other_pins = w.pin_dir + "-other";
+	std::filesystem::create_directories(other_pins);
+	xdp_program *other = nullptr;
+	bool dispatcher = false;
+	{
+		InNetns in(w.host);
+		LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = other_pins.c_str());
+		other = xdp_program__open_file(other_obj, "xdp", &oo);
+		REQUIRE(libxdp_get_error(other) == 0);
+		REQUIRE(xdp_program__attach(other, static_cast<int>(if_nametoindex("vh")), XDP_MODE_NATIVE, 0) == 0);
+		xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(static_cast<int>(if_nametoindex("vh")));
+		REQUIRE(libxdp_get_error(mp) == 0);
+		dispatcher = !xdp_multiprog__is_legacy(mp);
+		xdp_multiprog__close(mp);
+	}
+	if (!dispatcher) {
+		// This kernel refuses freplace: libxdp attached the other program alone, and the
+		// classifier must refuse to push it out.
+		std::string out = "/tmp/vsteer-xdp-coexist-" + std::to_string(getpid());
+		CHECK(w.vsteer("xdp attach --dev vh > " + out + " 2>&1") != 0);
+		std::ifstream in(out);
+		std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+		std::remove(out.c_str());
+		CHECK(text.find("another XDP program (xdpfilt_dny_all) is attached without libxdp's dispatcher") !=
+		      std::string::npos);
+		MESSAGE("xdp netns coexistence: no dispatcher on this kernel (freplace refused); the classifier refuses to "
+			"replace the other program: " << text);
+	} else {
+		// The dispatcher runs both: xdp-filter (deny mode, empty: passes) and the classifier.
+		w.vsteer_ok("xdp attach --dev vh");
+		w.vsteer_ok("vm add o --tap vxo --mac " + format_mac(kMacA) + " --action tap");
+		w.vsteer_ok("xdp attach --dev vh"); // replacement inside the dispatcher
+		int stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		bpf_prog_info before{}, after{};
+		__u32 len = sizeof(before);
+		bpf_prog_get_info_by_fd(xdp_program__fd(other), &before, &len);
+		for (int i = 0; i < 10; i++)
+			w.send(udp_to(kMacA, "192.0.2.1", "198.51.100.3", 1, 2));
+		auto got = drain(t);
+		len = sizeof(after);
+		bpf_prog_get_info_by_fd(xdp_program__fd(other), &after, &len);
+		if (stats_fd >= 0)
+			close(stats_fd);
+		CHECK(total(got) == 10);
+		if (stats_fd >= 0)
+			CHECK(after.run_cnt - before.run_cnt >= 10);
+		InNetns in(w.host);
+		XdpDeviceState st = xdp_device_state("vh");
+		CHECK(st.attached);
+		CHECK(st.dispatcher);
+		CHECK(st.other_programs.size() == 1);
+		MESSAGE("xdp netns coexistence: dispatcher runs xdpfilt_dny_all (" << after.run_cnt - before.run_cnt
+			<< " runs) and the classifier (" << total(got) << " frames into the tap)");
+	}
+	{
+		InNetns in(w.host);
+		xdp_program__detach(other, static_cast<int>(if_nametoindex("vh")), XDP_MODE_NATIVE, 0);
+		xdp_program__close(other);
+	}
+	std::error_code ec;
+	std::filesystem::remove_all(other_pins, ec);
 }
 
 // ---------------------------------------------------------------------------------------
