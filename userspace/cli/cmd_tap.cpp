@@ -121,17 +121,22 @@ void run_set(const SetOptions &o)
 	unsigned queues = o.queues.value_or(0);
 	if (!queues)
 		queues = info && info->queues ? info->queues : objs.queues();
-	if (!o.key.empty())
-		c.key = o.key == "random" ? random_key() : parse_key(o.key);
-	if (!o.types.empty())
-		c.hash_types = parse_hash_types(o.types);
-	if (o.equal)
-		c.table = equal_table(*o.equal);
-	if (!o.indirection.empty())
-		c.table = parse_table(o.indirection);
-	if (o.unclassified)
-		c.unclassified_queue = static_cast<uint16_t>(*o.unclassified);
+	// Parse errors name the tap too, like the validation below.
 	try {
+		if (!o.key.empty())
+			c.key = o.key == "random" ? random_key() : parse_key(o.key);
+		if (!o.types.empty())
+			c.hash_types = parse_hash_types(o.types);
+		if (o.equal)
+			c.table = equal_table(*o.equal);
+		if (!o.indirection.empty())
+			c.table = parse_table(o.indirection);
+		if (o.unclassified) {
+			if (*o.unclassified >= VSTEER_MAX_QUEUES) // would wrap in the 16-bit field
+				throw ConfigError("unclassified queue " + std::to_string(*o.unclassified) + " is above " +
+						  std::to_string(VSTEER_MAX_QUEUES - 1));
+			c.unclassified_queue = static_cast<uint16_t>(*o.unclassified);
+		}
 		c.validate(queues); // nothing is written unless the whole configuration is valid
 	} catch (const ConfigError &e) {
 		throw Error(EINVAL, "tap " + o.tap, e.what(), "nothing was changed");
