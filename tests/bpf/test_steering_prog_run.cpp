@@ -357,3 +357,53 @@ TEST_CASE("a key rewritten while the program rebuilds its table never leaves a s
 	INFO(stale << " of " << kTrials << " trials hashed with a table built from an older key");
 	CHECK(stale == 0);
 }
+
+namespace
+{
+
+// Frames that exercise each parsing step, to be cut at every length.
+std::vector<std::pair<std::string, Bytes>> truncation_templates()
+{
+	const Ipv6Addr home = ipv6_addr("2001:db8:aaaa::1"), final_dst = ipv6_addr("2001:db8:bbbb::2");
+	auto v4 = [] { return std::move(FrameBuilder().ipv4("192.0.2.1", "198.51.100.2")); };
+	auto v6 = [] { return std::move(FrameBuilder().ipv6("2001:db8::1", "2001:db8::2")); };
+	return {
+	    {"IPv4 TCP", v4().tcp(1000, 80)},
+	    {"IPv4 UDP with options", v4().ipv4_options(Bytes(20, 1)).udp(53, 53)},
+	    {"802.1Q IPv4 TCP", v4().vlan(5).tcp(1, 2)},
+	    {"QinQ IPv6 UDP", v6().qinq(1, 2).udp(3, 4)},
+	    {"IPv6 TCP", v6().tcp(5, 6)},
+	    {"IPv6 HBH, type-2 routing, HAO, TCP",
+	     v6().ext(hop_by_hop()).ext(routing_type2(final_dst)).ext(dest_home_address(home)).tcp(7, 8)},
+	    {"802.1Q IPv6 HAO UDP", v6().vlan(9).ext(dest_home_address(home)).udp(9, 10)},
+	};
+}
+
+} // namespace
+
+TEST_CASE("steering program equals the reference on every truncation of every parsing step")
+{
+	if (!require_privileges("BPF_PROG_TEST_RUN of the steering program"))
+		return;
+	SteeringHarness &h = harness();
+	Rng rng(test_seed() ^ 0x747275);
+	const RssConfig configs[] = {
+	    make_config(rng, VSTEER_HASH_ALL, 128), make_config(rng, VSTEER_HASH_DEFAULT, 64),
+	    make_config(rng, VSTEER_HASH_IP_EX | VSTEER_HASH_UDP_EX | VSTEER_HASH_TCPV6, 8)};
+	size_t checked = 0;
+	for (const RssConfig &c : configs) {
+		h.write(c);
+		for (const auto &[name, full] : truncation_templates())
+			for (size_t len = kEthHeaderLen; len <= full.size(); len++) {
+				const Bytes frame = truncated(full, len);
+				if (!SteeringHarness::test_run_accepts(frame))
+					continue;
+				INFO(name << " cut to " << len << " of " << full.size() << " bytes, types "
+				          << format_hash_types(c.hash_types));
+				REQUIRE(h.run(frame) == expected_output(c, frame));
+				checked++;
+			}
+	}
+	MESSAGE(checked << " truncated frames");
+	CHECK(checked > 900);
+}
