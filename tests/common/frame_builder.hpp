@@ -52,7 +52,10 @@ inline constexpr uint8_t kRouting = 43;
 inline constexpr uint8_t kFragment = 44;
 inline constexpr uint8_t kIcmpv6 = 58;
 inline constexpr uint8_t kNoNext = 59;
+inline constexpr uint8_t kEsp = 50;
+inline constexpr uint8_t kAh = 51;
 inline constexpr uint8_t kDestOptions = 60;
+inline constexpr uint8_t kMobility = 135;
 } // namespace ipproto
 
 // IPv6 option TLV types used in Hop-by-Hop and Destination Options headers.
@@ -253,6 +256,22 @@ inline Ipv6Ext fragment_header(uint16_t offset = 0, bool more = false, uint32_t 
 	        {0, 0, static_cast<uint8_t>(off_flags >> 8), static_cast<uint8_t>(off_flags),
 	         static_cast<uint8_t>(id >> 24), static_cast<uint8_t>(id >> 16),
 	         static_cast<uint8_t>(id >> 8), static_cast<uint8_t>(id)}};
+}
+
+// Authentication Header (RFC 4302): 12 fixed bytes + 4 bytes of ICV; its length field
+// counts 4-byte units minus 2. Not an extension header RSS walks.
+inline Ipv6Ext ah_header(uint32_t spi = 0x1000)
+{
+	return {ipproto::kAh,
+	        {0, 2, 0, 0, static_cast<uint8_t>(spi >> 24), static_cast<uint8_t>(spi >> 16),
+	         static_cast<uint8_t>(spi >> 8), static_cast<uint8_t>(spi), 0, 0, 0, 1, 0xaa, 0xbb, 0xcc,
+	         0xdd}};
+}
+
+// Mobility header (RFC 6275), 8 bytes (Binding Refresh Request). Not walked by RSS.
+inline Ipv6Ext mobility_header()
+{
+	return {ipproto::kMobility, {0, 0, 0, 0, 0, 0, 0, 0}};
 }
 
 // Any header with a given announcing type, hdr ext len and number of bytes actually present

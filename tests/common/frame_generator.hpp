@@ -317,6 +317,12 @@ private:
 				defect = true;
 				continue;
 			}
+			if (rng_.percent(4)) {
+				// A header RSS does not walk (AH, Mobility): the chain stops there.
+				ip.extensions.push_back(rng_.percent(50) ? ah_header() : mobility_header());
+				d += ip.extensions.back().type == ipproto::kAh ? "ah" : "mobility";
+				continue;
+			}
 			ip.extensions.push_back(random_extension(d, malformed, defect));
 		}
 		d += ']';
