@@ -34,11 +34,8 @@ int vsteer_eastwest(struct __sk_buff *skb)
 	if (!vm || !vm->in_use || !vm->tap_ifindex || vm->tap_ifindex == skb->ifindex)
 		return TC_ACT_OK;
 	vs = bpf_map_lookup_elem(&xdp_vm_stats, &vmid);
-	if (vs) {
-		vs->eastwest++;
-		vs->packets++;
-		vs->bytes += skb->len;
-	}
+	if (vs)
+		vs->eastwest++; /* packets/bytes/by_action stay the classifier's (NIC) counts */
 	return bpf_redirect(vm->tap_ifindex, 0);
 }
 
