@@ -267,6 +267,8 @@ private:
 					Bytes p = opt_padn(4);
 					opts.insert(opts.end(), p.begin(), p.end());
 				}
+				if (rng_.percent(10)) // many options before it: the TLV walk limit
+					opts.insert(opts.end(), rng_.between(4, 24), kOptPad1);
 				opts.push_back(kOptHomeAddress);
 				opts.push_back(len);
 				opts.insert(opts.end(), addr.begin(), addr.end());
