@@ -112,7 +112,10 @@ public:
 	{
 		std::memcpy(table_.bytes() + index * VSTEER_TABLE_STRIDE, &queue, sizeof(queue));
 	}
+	// The raw mappings, for writing bytes exactly as QEMU's ebpf_rss.c lays them out.
 	uint8_t *config_bytes() const { return config_.bytes(); }
+	uint8_t *key_bytes() const { return key_.bytes(); }
+	uint8_t *table_bytes() const { return table_.bytes(); }
 
 	// BPF_PROG_TEST_RUN refuses (EINVAL) frames shorter than 14 bytes, and frames whose
 	// EtherType at byte 12 is IPv4 / IPv6 but that are too short for the fixed IP header

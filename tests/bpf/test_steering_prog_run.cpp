@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 #include <atomic>
+#include <bit>
+#include <cstring>
 
 using namespace vsteer;
 using namespace vsteer::test;
@@ -406,4 +408,53 @@ TEST_CASE("steering program equals the reference on every truncation of every pa
 	}
 	MESSAGE(checked << " truncated frames");
 	CHECK(checked > 900);
+}
+
+// Bytes written the way QEMU's ebpf_rss.c writes them (packed config with host-order
+// fields; key with its first 32-bit word converted by ntohl; table entries every 8 bytes),
+// built here by hand rather than through the shared ABI structs.
+TEST_CASE("the program reads QEMU's raw map bytes as QEMU lays them out")
+{
+	if (!require_privileges("BPF_PROG_TEST_RUN of the steering program"))
+		return;
+	static_assert(std::endian::native == std::endian::little, "the bytes below are little-endian");
+	SteeringHarness &h = harness();
+	Rng rng(test_seed() ^ 0x71656d75);
+	RssConfig c = make_config(rng, VSTEER_HASH_ALL & ~VSTEER_HASH_IP_EX, 32);
+	c.unclassified_queue = 0x0105;
+
+	uint8_t *cfg = h.config_bytes();
+	const uint8_t config_bytes[10] = {1,
+	                                  1,
+	                                  uint8_t(c.hash_types),
+	                                  uint8_t(c.hash_types >> 8),
+	                                  0,
+	                                  0,
+	                                  uint8_t(c.table.size()),
+	                                  0,
+	                                  uint8_t(c.unclassified_queue),
+	                                  uint8_t(c.unclassified_queue >> 8)};
+	std::memcpy(cfg, config_bytes, sizeof(config_bytes));
+	uint8_t *key = h.key_bytes();
+	key[0] = c.key[3]; // *(uint32_t *)toe = ntohl(*(uint32_t *)toe) on a little-endian host
+	key[1] = c.key[2];
+	key[2] = c.key[1];
+	key[3] = c.key[0];
+	std::memcpy(key + 4, c.key.data() + 4, VSTEER_KEY_SIZE - 4);
+	uint8_t *table = h.table_bytes();
+	for (size_t i = 0; i < c.table.size(); i++) {
+		table[i * 8] = uint8_t(c.table[i]);
+		table[i * 8 + 1] = uint8_t(c.table[i] >> 8);
+	}
+
+	FrameGenerator gen(test_seed() ^ 0x71656d75);
+	size_t checked = 0;
+	while (checked < 2000) {
+		GeneratedFrame g = gen.next();
+		if (!SteeringHarness::test_run_accepts(g.bytes))
+			continue;
+		INFO(g.description);
+		REQUIRE(h.run(g.bytes) == expected_output(c, g.bytes));
+		checked++;
+	}
 }
