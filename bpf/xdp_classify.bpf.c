@@ -13,7 +13,28 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#define VSTEER_LOAD(ctx, off, dst, len) bpf_xdp_load_bytes((ctx), (off), (dst), (len))
+/*
+ * Loads at constant offsets (the MAC, the EtherType, parse.h's one-load fast
+ * path) use direct packet access; variable offsets (tags, options, extension
+ * chains) the helper, which keeps the verifier's work small. The program does
+ * not declare xdp.frags, so the frame is linear: a range outside
+ * [data, data_end) is exactly one the helper refuses.
+ */
+static __always_inline int vsteer_xdp_load_direct(void *ctx, __u32 off, void *dst, const __u32 len)
+{
+	struct xdp_md *x = ctx;
+	void *data = (void *)(long)x->data;
+	void *end = (void *)(long)x->data_end;
+
+	if (data + off + len > end)
+		return -1;
+	__builtin_memcpy(dst, data + off, len);
+	return 0;
+}
+#define VSTEER_LOAD(ctx, off, dst, len)                                                   \
+	(__builtin_constant_p(off) && __builtin_constant_p(len)                            \
+		 ? vsteer_xdp_load_direct((ctx), (off), (dst), (len))                      \
+		 : bpf_xdp_load_bytes((ctx), (off), (dst), (len)))
 #define VSTEER_PARSE_CLASSIFY 1
 
 #include "vsteer_abi.h"

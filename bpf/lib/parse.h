@@ -238,6 +238,14 @@ static __always_inline int vsteer_parse_fast(void *ctx, struct vsteer_flow *f)
 		if (ip[9] == VSTEER_IPPROTO_TCP || ip[9] == VSTEER_IPPROTO_UDP) {
 			__builtin_memcpy(&f->sport, &ip[20], 4); /* the whole header is in w */
 			f->l4 = ip[9];
+#ifdef VSTEER_PARSE_CLASSIFY /* as vsteer_parse_l4 does: SCTP ports, ICMP */
+			f->ip_proto = ip[9];
+		} else if (ip[9] == VSTEER_IPPROTO_SCTP) {
+			__builtin_memcpy(&f->sport, &ip[20], 4); /* 12-byte header, in w */
+			f->ip_proto = ip[9];
+		} else if (ip[9] == VSTEER_IPPROTO_ICMP || ip[9] == VSTEER_IPPROTO_ICMPV6) {
+			f->ip_proto = ip[9];
+#endif
 		}
 		return 1;
 	}
@@ -263,10 +271,8 @@ static __always_inline void vsteer_parse(void *ctx, struct vsteer_flow *f)
 	__u32 off = 12;
 	__be16 proto;
 
-#ifndef VSTEER_PARSE_CLASSIFY /* the classifier also wants SCTP and ICMP: general path */
 	if (vsteer_parse_fast(ctx, f))
 		return;
-#endif
 
 	if (VSTEER_LOAD(ctx, off, &proto, 2))
 		return;

@@ -239,6 +239,16 @@ TEST_CASE("xdp classifier: match kinds, actions and malformed input (BPF_PROG_TE
 		 XDP_REDIRECT, VSTEER_XDP_MATCH_RULE, f.tap, VSTEER_XDP_TAP},
 		{"rule sctp pass beats prefix a", with_mac(sctp4("192.0.2.1", "10.1.2.3", 5000, 5001), kMacHost), XDP_PASS,
 		 VSTEER_XDP_MATCH_RULE, NO, VSTEER_XDP_PASS},
+		{"rule sctp pass, long frame (one-load fast path)",
+		 [&] {
+			 FrameBuilder fb = sctp4("192.0.2.1", "10.1.2.3", 5000, 5001);
+			 fb.spec().l4->payload.resize(48, 0x11);
+			 return with_mac(fb, kMacHost);
+		 }(),
+		 XDP_PASS, VSTEER_XDP_MATCH_RULE, NO, VSTEER_XDP_PASS},
+		{"rule icmp drop, long frame (one-load fast path)",
+		 with_mac(FrameBuilder().ipv4("192.0.2.1", "10.1.2.3").l4(1, Bytes(48, 8)), kMacHost), XDP_DROP,
+		 VSTEER_XDP_MATCH_RULE, NO, VSTEER_XDP_DROP},
 		{"sctp other port -> prefix a", with_mac(sctp4("192.0.2.1", "10.1.2.3", 5000, 5002), kMacHost), XDP_REDIRECT,
 		 VSTEER_XDP_MATCH_PREFIX, f.a, VSTEER_XDP_CPU},
 		{"rule icmp drop", with_mac(FrameBuilder().ipv4("192.0.2.1", "10.1.2.3").l4(1, Bytes{8, 0, 0, 0, 0, 1, 0, 1}), kMacHost),
