@@ -12,7 +12,7 @@ set +e
 timeout --foreground -k 10 "$timeout_s" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 \
 	-nographic -no-reboot -nic none \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 panic=-1 oops=panic vsteer.variant=$variant $*" \
+	-append "console=ttyS0 panic=-1 oops=panic loglevel=5 vsteer.variant=$variant $*" \
 	</dev/null >"$logfile" 2>&1
 rc=$?
 set -e
