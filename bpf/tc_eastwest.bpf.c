@@ -9,7 +9,7 @@
 #include <linux/pkt_cls.h>
 #include <bpf/bpf_helpers.h>
 
-#define VSTEER_LOAD(ctx, off, dst, len) \
+#define VSTEER_LOAD(ctx, off, dst, len)                                                                      \
 	bpf_skb_load_bytes_relative((ctx), (off), (dst), (len), BPF_HDR_START_MAC)
 #define VSTEER_XDP_MAPS_EASTWEST 1
 

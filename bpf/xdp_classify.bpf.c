@@ -31,10 +31,10 @@ static __always_inline int vsteer_xdp_load_direct(void *ctx, __u32 off, void *ds
 	__builtin_memcpy(dst, data + off, len);
 	return 0;
 }
-#define VSTEER_LOAD(ctx, off, dst, len)                                                   \
-	(__builtin_constant_p(off) && __builtin_constant_p(len)                            \
-		 ? vsteer_xdp_load_direct((ctx), (off), (dst), (len))                      \
-		 : bpf_xdp_load_bytes((ctx), (off), (dst), (len)))
+#define VSTEER_LOAD(ctx, off, dst, len)                                                                      \
+	(__builtin_constant_p(off) && __builtin_constant_p(len)                                              \
+	     ? vsteer_xdp_load_direct((ctx), (off), (dst), (len))                                            \
+	     : bpf_xdp_load_bytes((ctx), (off), (dst), (len)))
 #define VSTEER_PARSE_CLASSIFY 1
 
 #include "vsteer_abi.h"
@@ -45,8 +45,8 @@ static __always_inline int vsteer_xdp_load_direct(void *ctx, __u32 off, void *ds
 #include "xdp_maps.h"
 #include "xdp_classify.h"
 
-static __always_inline void vsteer_xdp_count_action(struct vsteer_xdp_action_counters *c,
-						    __u32 action, int rate_limited, int error)
+static __always_inline void vsteer_xdp_count_action(struct vsteer_xdp_action_counters *c, __u32 action,
+                                                    int rate_limited, int error)
 {
 	if (rate_limited)
 		c->rate_limited++;
@@ -119,7 +119,7 @@ static __noinline int vsteer_xdp_refresh(__u32 vmid)
  * vsteer_xdp_refresh succeeded. Returns -1 if the VM has no policy maps.
  */
 static __noinline int vsteer_xdp_guest_queue(__u32 vmid, int table_ok, const struct vsteer_flow *f,
-					     struct vsteer_xdp_meta *m)
+                                             struct vsteer_xdp_meta *m)
 {
 	__u32 zero = 0, lo_idx = 2 * vmid, hi_idx = 2 * vmid + 1, index;
 	struct vsteer_toeplitz_cache *lo, *hi;
@@ -160,7 +160,7 @@ static __noinline int vsteer_xdp_guest_queue(__u32 vmid, int table_ok, const str
 
 /* Parses and classifies; a subprogram of its own to keep the stacks apart. */
 static __noinline int vsteer_xdp_parse_classify(struct xdp_md *ctx, struct vsteer_flow *f,
-						struct vsteer_xdp_verdict *v)
+                                                struct vsteer_xdp_verdict *v)
 {
 	vsteer_parse(ctx, f);
 	vsteer_xdp_classify(ctx, f, v);
@@ -258,7 +258,8 @@ int vsteer_classify(struct xdp_md *ctx)
 		q &= VSTEER_MAX_QUEUES - 1;
 		m.cpu = vm->queue_cpu[q];
 		if (vs)
-			vs->by_queue[m.queue < VSTEER_XDP_STATS_QUEUES ? m.queue : VSTEER_XDP_STATS_QUEUES - 1]++;
+			vs->by_queue[m.queue < VSTEER_XDP_STATS_QUEUES ? m.queue
+			                                               : VSTEER_XDP_STATS_QUEUES - 1]++;
 	}
 
 	m.vm = v.vm;

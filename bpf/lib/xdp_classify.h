@@ -21,7 +21,7 @@ struct vsteer_xdp_verdict {
 
 /* Destination MAC, then destination prefix. Returns 1 and sets *vm on a match. */
 static __always_inline int vsteer_xdp_lookup_dest(void *ctx, const struct vsteer_flow *f,
-						  struct vsteer_xdp_verdict *v)
+                                                  struct vsteer_xdp_verdict *v)
 {
 	struct vsteer_xdp_mac_key mk = {};
 	__u32 *target;
@@ -56,7 +56,7 @@ static __always_inline int vsteer_xdp_lookup_dest(void *ctx, const struct vsteer
 
 #ifndef VSTEER_XDP_MAPS_EASTWEST
 static __always_inline void vsteer_xdp_classify(void *ctx, const struct vsteer_flow *f,
-						struct vsteer_xdp_verdict *v)
+                                                struct vsteer_xdp_verdict *v)
 {
 	v->vm = VSTEER_XDP_NO_VM;
 	v->action = VSTEER_XDP_PASS;

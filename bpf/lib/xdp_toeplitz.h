@@ -24,7 +24,7 @@ static long vsteer_xdp_toeplitz_build_entry(__u64 i, void *data)
 {
 	struct vsteer_xdp_toeplitz_build *b = data;
 	struct vsteer_toeplitz_cache *c;
-	__u32 pos = (__u32)(i >> 8) , v = (__u32)(i & 0xff), word, h = 0, row;
+	__u32 pos = (__u32)(i >> 8), v = (__u32)(i & 0xff), word, h = 0, row;
 	__u8 next;
 
 	if (pos >= VSTEER_MAX_HASH_INPUT)
@@ -55,8 +55,8 @@ static long vsteer_xdp_toeplitz_build_entry(__u64 i, void *data)
  * next packet, never a table trusted for a key it was not built from.
  */
 static __always_inline int vsteer_xdp_toeplitz_refresh(struct vsteer_toeplitz_cache *lo,
-						       struct vsteer_toeplitz_cache *hi,
-						       const struct vsteer_toeplitz_key *live)
+                                                       struct vsteer_toeplitz_cache *hi,
+                                                       const struct vsteer_toeplitz_key *live)
 {
 	struct vsteer_xdp_toeplitz_build b = {};
 	const struct vsteer_toeplitz_key *key = &lo->key;

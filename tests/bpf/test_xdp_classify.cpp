@@ -109,22 +109,36 @@ struct Fixture {
 			obj.maps().cpumap.set(cpu, v);
 		}
 		// Taps are not needed for BPF_PROG_TEST_RUN: the devmap targets lo (ifindex 1).
-		a = ctl.add_vm({.name = "a", .tap = "tapa", .macs = {kMacA},
-				.prefixes = {parse_prefix("10.1.0.0/16"), parse_prefix("fd00:a::/64")},
-				.queue_cpus = cpus_a, .action = VSTEER_XDP_CPU},
-			       policy_a.fds(), 1);
-		b = ctl.add_vm({.name = "b", .tap = "tapb", .macs = {kMacB},
-				.prefixes = {parse_prefix("10.2.0.0/16"), parse_prefix("10.3.3.0/24")},
-				.queue_cpus = cpus_b, .action = VSTEER_XDP_CPU},
-			       policy_b.fds(), 1);
-		tap = ctl.add_vm({.name = "t", .tap = "tapt", .macs = {kMacTap},
-				  .prefixes = {parse_prefix("fd00:c::/48")}, .action = VSTEER_XDP_TAP},
-				 std::nullopt, 1);
-		drop = ctl.add_vm({.name = "d", .tap = "tapd", .macs = {kMacDrop}, .action = VSTEER_XDP_DROP}, std::nullopt, 1);
-		pass = ctl.add_vm({.name = "p", .tap = "tapp", .macs = {kMacPass}, .action = VSTEER_XDP_PASS}, std::nullopt, 1);
-		cpupass = ctl.add_vm({.name = "cp", .tap = "tapcp", .macs = {kMacCpuPass}, .queue_cpus = cpus_a,
-				      .action = VSTEER_XDP_CPU_PASS},
-				     policy_a.fds(), 1);
+		a = ctl.add_vm({.name = "a",
+		                .tap = "tapa",
+		                .macs = {kMacA},
+		                .prefixes = {parse_prefix("10.1.0.0/16"), parse_prefix("fd00:a::/64")},
+		                .queue_cpus = cpus_a,
+		                .action = VSTEER_XDP_CPU},
+		               policy_a.fds(), 1);
+		b = ctl.add_vm({.name = "b",
+		                .tap = "tapb",
+		                .macs = {kMacB},
+		                .prefixes = {parse_prefix("10.2.0.0/16"), parse_prefix("10.3.3.0/24")},
+		                .queue_cpus = cpus_b,
+		                .action = VSTEER_XDP_CPU},
+		               policy_b.fds(), 1);
+		tap = ctl.add_vm({.name = "t",
+		                  .tap = "tapt",
+		                  .macs = {kMacTap},
+		                  .prefixes = {parse_prefix("fd00:c::/48")},
+		                  .action = VSTEER_XDP_TAP},
+		                 std::nullopt, 1);
+		drop = ctl.add_vm({.name = "d", .tap = "tapd", .macs = {kMacDrop}, .action = VSTEER_XDP_DROP},
+		                  std::nullopt, 1);
+		pass = ctl.add_vm({.name = "p", .tap = "tapp", .macs = {kMacPass}, .action = VSTEER_XDP_PASS},
+		                  std::nullopt, 1);
+		cpupass = ctl.add_vm({.name = "cp",
+		                      .tap = "tapcp",
+		                      .macs = {kMacCpuPass},
+		                      .queue_cpus = cpus_a,
+		                      .action = VSTEER_XDP_CPU_PASS},
+		                     policy_a.fds(), 1);
 	}
 	const RssConfig &cfg_of(uint32_t vm) const { return vm == b ? cfg_b : cfg_a; }
 	const std::vector<uint16_t> &cpus_of(uint32_t vm) const { return vm == b ? cpus_b : cpus_a; }
@@ -174,10 +188,13 @@ TEST_CASE("xdp classifier: match kinds, actions and malformed input (BPF_PROG_TE
 	Fixture f;
 	const uint32_t NO = VSTEER_XDP_NO_VM;
 	RuleTarget drop_t{VSTEER_XDP_DROP, ""}, pass_t{VSTEER_XDP_PASS, ""}, to_t{VSTEER_XDP_VM, "t"},
-		to_b{VSTEER_XDP_VM, "b"};
-	uint32_t r_udp_drop = f.ctl.add_rule(parse_match("proto=udp src=192.0.2.1 dst=10.2.0.9 sport=1000 dport=53"), drop_t);
-	uint32_t r_tcp6_vm = f.ctl.add_rule(parse_match("proto=tcp src=2001:db8::1 dst=2001:db8::2 sport=4000 dport=80"), to_t);
-	uint32_t r_sctp_pass = f.ctl.add_rule(parse_match("proto=sctp src=192.0.2.1 dst=10.1.2.3 sport=5000 dport=5001"), pass_t);
+	    to_b{VSTEER_XDP_VM, "b"};
+	uint32_t r_udp_drop =
+	    f.ctl.add_rule(parse_match("proto=udp src=192.0.2.1 dst=10.2.0.9 sport=1000 dport=53"), drop_t);
+	uint32_t r_tcp6_vm = f.ctl.add_rule(
+	    parse_match("proto=tcp src=2001:db8::1 dst=2001:db8::2 sport=4000 dport=80"), to_t);
+	uint32_t r_sctp_pass = f.ctl.add_rule(
+	    parse_match("proto=sctp src=192.0.2.1 dst=10.1.2.3 sport=5000 dport=5001"), pass_t);
 	uint32_t r_icmp_drop = f.ctl.add_rule(parse_match("proto=icmp src=192.0.2.1 dst=10.1.2.3"), drop_t);
 	uint32_t r_icmp6_b = f.ctl.add_rule(parse_match("proto=icmpv6 src=2001:db8::1 dst=fd00:a::1"), to_b);
 	CHECK(r_udp_drop != r_tcp6_vm);
@@ -186,8 +203,22 @@ TEST_CASE("xdp classifier: match kinds, actions and malformed input (BPF_PROG_TE
 		return FrameBuilder().ipv4(src, dst).udp(sp, dp, Bytes(18, 0x55));
 	};
 	auto sctp4 = [](const char *src, const char *dst, uint16_t sp, uint16_t dp) {
-		Bytes hdr{static_cast<uint8_t>(sp >> 8), static_cast<uint8_t>(sp), static_cast<uint8_t>(dp >> 8),
-			  static_cast<uint8_t>(dp), 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+		Bytes hdr{static_cast<uint8_t>(sp >> 8),
+		          static_cast<uint8_t>(sp),
+		          static_cast<uint8_t>(dp >> 8),
+		          static_cast<uint8_t>(dp),
+		          0,
+		          0,
+		          0,
+		          1,
+		          0,
+		          0,
+		          0,
+		          0,
+		          0,
+		          0,
+		          0,
+		          0};
 		return FrameBuilder().ipv4(src, dst).l4(132, hdr);
 	};
 
@@ -329,7 +360,8 @@ TEST_CASE("xdp classifier: match kinds, actions and malformed input (BPF_PROG_TE
 		for (const RuleInfo &ri : f.ctl.rules()) {
 			uint64_t expect = 0;
 			for (size_t i = 0; i < cases.size(); i++)
-				if (cases[i].match == VSTEER_XDP_MATCH_RULE && results[i].meta && results[i].meta->rule == ri.id)
+				if (cases[i].match == VSTEER_XDP_MATCH_RULE && results[i].meta &&
+				    results[i].meta->rule == ri.id)
 					expect++;
 			INFO("rule " << ri.id);
 			CHECK(expect > 0);
@@ -341,8 +373,10 @@ TEST_CASE("xdp classifier: match kinds, actions and malformed input (BPF_PROG_TE
 				expect += c.vm == v.id;
 			INFO("vm " << v.slot.name);
 			CHECK(v.totals.packets == expect);
-			uint64_t by_action = v.totals.by_action.pass + v.totals.by_action.drop + v.totals.by_action.redirect_tap +
-					     v.totals.by_action.redirect_cpu + v.totals.by_action.redirect_cpu_pass;
+			uint64_t by_action = v.totals.by_action.pass + v.totals.by_action.drop +
+			                     v.totals.by_action.redirect_tap +
+			                     v.totals.by_action.redirect_cpu +
+			                     v.totals.by_action.redirect_cpu_pass;
 			CHECK(by_action == expect);
 		}
 		(void)r_sctp_pass;
@@ -417,7 +451,8 @@ TEST_CASE("xdp classifier: per-VM token bucket")
 	XdpTestObjects obj;
 	XdpControl ctl(obj.maps());
 	// 1 packet per 1000 s with a burst of 5: exactly 5 pass within the test.
-	VmSpec spec{.name = "r", .tap = "tapr", .macs = {kMacA}, .rate_pps = 1, .burst = 5, .action = VSTEER_XDP_TAP};
+	VmSpec spec{
+	    .name = "r", .tap = "tapr", .macs = {kMacA}, .rate_pps = 1, .burst = 5, .action = VSTEER_XDP_TAP};
 	uint32_t id = ctl.add_vm(spec, std::nullopt, 1);
 	vsteer_xdp_vm slot = obj.maps().vms.get(id);
 	slot.rate_interval_ns = 1000ull * 1000000000ull;

@@ -46,7 +46,8 @@ public:
 		pin_ = "/sys/fs/bpf/vsteer-xdp-cli-" + id_;
 		REQUIRE(std::system(("ip netns add " + ns_).c_str()) == 0);
 		for (const char *t : {"vxt1", "vxt2", "vxt3"})
-			REQUIRE(std::system(("ip -n " + ns_ + " tuntap add mode tap multi_queue name " + t).c_str()) == 0);
+			REQUIRE(std::system(("ip -n " + ns_ + " tuntap add mode tap multi_queue name " + t)
+			                        .c_str()) == 0);
 	}
 	~CliWorld()
 	{
@@ -56,7 +57,8 @@ public:
 	}
 	Out run(const std::string &args)
 	{
-		return capture("VSTEER_XDP_PIN_DIR=" + pin_ + " nsenter --net=/run/netns/" + ns_ + " " VSTEER_BINARY " " + args);
+		return capture("VSTEER_XDP_PIN_DIR=" + pin_ + " nsenter --net=/run/netns/" + ns_ +
+		               " " VSTEER_BINARY " " + args);
 	}
 	std::string state() { return run("xdp show --json").text; }
 
@@ -76,49 +78,69 @@ TEST_CASE("xdp cli: bad input is refused precisely and changes nothing")
 	if (!vsteer::test::require_privileges("vsteer xdp CLI"))
 		return;
 	CliWorld w;
-	REQUIRE(w.run("vm add a --tap vxt1 --mac 52:54:00:00:00:0a --prefix 10.1.0.0/16 --prefix fd00:1::/48 --action tap").rc == 0);
-	REQUIRE(w.run("rule add --match 'proto=tcp src=192.0.2.1 dst=10.1.0.1 sport=1 dport=2' --action vm:a").rc == 0);
+	REQUIRE(w.run("vm add a --tap vxt1 --mac 52:54:00:00:00:0a --prefix 10.1.0.0/16 --prefix fd00:1::/48 "
+	              "--action tap")
+	            .rc == 0);
+	REQUIRE(w.run("rule add --match 'proto=tcp src=192.0.2.1 dst=10.1.0.1 sport=1 dport=2' --action vm:a")
+	            .rc == 0);
 	const std::string before = w.state();
 	REQUIRE(before.find("\"name\": \"a\"") != std::string::npos);
 
 	const Refusal cases[] = {
-		{"vm add b --tap vxt2 --prefix 10.1.7.0/24 --action tap", "prefix 10.1.7.0/24 overlaps 10.1.0.0/16 of VM 'a'"},
-		{"vm add b --tap vxt2 --prefix 10.0.0.0/8 --action tap", "prefix 10.0.0.0/8 overlaps 10.1.0.0/16 of VM 'a'"},
-		{"vm add b --tap vxt2 --prefix fd00:1:0:5::/64 --action tap", "prefix fd00:1:0:5::/64 overlaps fd00:1::/48 of VM 'a'"},
-		{"vm add b --tap vxt2 --prefix 10.2.0.1/16 --action tap", "has host bits set (did you mean 10.2.0.0/16?)"},
-		{"vm add b --tap vxt2 --prefix 10.2.0.0/33 --action tap", "length '33' is out of range (0..32)"},
-		{"vm add b --tap vxt2 --prefix 10.2.0.300/24 --action tap", "is not an IPv4 or IPv6 address"},
-		{"vm add b --tap vxt2 --mac 52:54:00:00:00:0a --action tap", "MAC 52:54:00:00:00:0a belongs to VM 'a' already"},
-		{"vm add b --tap vxt2 --mac 52:54:00:00:0a --action tap", "is malformed"},
-		{"vm add b --tap vxt2 --mac 01:00:5e:00:00:01 --action tap", "multicast"},
-		{"vm add b --tap vxt2 --queue-cpus 0,4096 --action tap", "CPU 4096 does not exist (online CPUs: "},
-		{"vm add b --tap vxt2 --queue-cpus 0,x --action tap", "CPU 'x' is not a number"},
-		{"vm add b --tap vxt2 --action cpu", "has no RSS policy pinned at /sys/fs/bpf/vsteer/vxt2"},
-		{"vm add b --tap vxt2 --action teleport", "VM action 'teleport' is unknown"},
-		{"vm add b --tap nosuchtap --action tap", "tap 'nosuchtap' does not exist"},
-		{"vm add a --tap vxt2 --action tap", "VM 'a' exists already"},
-		{"vm add b --tap vxt1 --action tap", "tap 'vxt1' belongs to VM 'a' already"},
-		{"vm add 'b c' --tap vxt2 --action tap", "VM name 'b c' is not valid"},
-		{"vm add b --tap vxt2 --burst 5 --action tap", "--burst needs --rate"},
-		{"vm del zz", "unknown VM 'zz' (known VMs: a)"},
-		{"vm del a", "rule 0 (proto=tcp src=192.0.2.1 dst=10.1.0.1 sport=1 dport=2) sends to VM 'a'"},
-		{"rule add --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=2' --action vm:zz", "unknown VM 'zz'"},
-		{"rule add --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1' --action drop", "lacks dport"},
-		{"rule add --match 'proto=udp src=1.2.3.4 sport=1 dport=2' --action drop", "lacks dst"},
-		{"rule add --match 'proto=udp src=1.2.3.4 dst=fd00::1 sport=1 dport=2' --action drop", "mixes an IPv4 and an IPv6 address"},
-		{"rule add --match 'proto=icmp src=1.2.3.4 dst=10.1.0.1 sport=1' --action drop", "icmp has no ports"},
-		{"rule add --match 'proto=gre src=1.2.3.4 dst=10.1.0.1' --action drop", "protocol 'gre' is not a number"},
-		{"rule add --match 'proto=udp src=1.2.3.4/32 dst=10.1.0.1 sport=1 dport=2' --action drop", "exact address, no prefix"},
-		{"rule add --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=70000' --action drop", "dport '70000' is out of range"},
-		{"rule add --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=2 color=red' --action drop", "match key 'color' is unknown"},
-		{"rule add --match 'proto=udp,src=1.2.3.4,dst=10.1.0.1,sport=1,sport=2,dport=3' --action drop", "match key 'sport' is given twice"},
-		{"rule add --match 'proto=tcp src=192.0.2.1 dst=10.1.0.1 sport=1 dport=2' --action drop", "a rule with the same match exists already (id 0)"},
-		{"rule add --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=2' --action reject", "rule action 'reject' is unknown"},
-		{"rule del --id 9", "no rule with id 9"},
-		{"rule del --id 0 --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=2'", "exactly one of --id N or --match"},
-		{"xdp attach --dev nosuchdev", "device nosuchdev: look up"},
-		{"xdp attach --dev lo --mode turbo", "XDP mode 'turbo' is unknown"},
-		{"xdp detach --dev lo", "the classifier is not attached here"},
+	    {"vm add b --tap vxt2 --prefix 10.1.7.0/24 --action tap",
+	     "prefix 10.1.7.0/24 overlaps 10.1.0.0/16 of VM 'a'"},
+	    {"vm add b --tap vxt2 --prefix 10.0.0.0/8 --action tap",
+	     "prefix 10.0.0.0/8 overlaps 10.1.0.0/16 of VM 'a'"},
+	    {"vm add b --tap vxt2 --prefix fd00:1:0:5::/64 --action tap",
+	     "prefix fd00:1:0:5::/64 overlaps fd00:1::/48 of VM 'a'"},
+	    {"vm add b --tap vxt2 --prefix 10.2.0.1/16 --action tap",
+	     "has host bits set (did you mean 10.2.0.0/16?)"},
+	    {"vm add b --tap vxt2 --prefix 10.2.0.0/33 --action tap", "length '33' is out of range (0..32)"},
+	    {"vm add b --tap vxt2 --prefix 10.2.0.300/24 --action tap", "is not an IPv4 or IPv6 address"},
+	    {"vm add b --tap vxt2 --mac 52:54:00:00:00:0a --action tap",
+	     "MAC 52:54:00:00:00:0a belongs to VM 'a' already"},
+	    {"vm add b --tap vxt2 --mac 52:54:00:00:0a --action tap", "is malformed"},
+	    {"vm add b --tap vxt2 --mac 01:00:5e:00:00:01 --action tap", "multicast"},
+	    {"vm add b --tap vxt2 --queue-cpus 0,4096 --action tap",
+	     "CPU 4096 does not exist (online CPUs: "},
+	    {"vm add b --tap vxt2 --queue-cpus 0,x --action tap", "CPU 'x' is not a number"},
+	    {"vm add b --tap vxt2 --action cpu", "has no RSS policy pinned at /sys/fs/bpf/vsteer/vxt2"},
+	    {"vm add b --tap vxt2 --action teleport", "VM action 'teleport' is unknown"},
+	    {"vm add b --tap nosuchtap --action tap", "tap 'nosuchtap' does not exist"},
+	    {"vm add a --tap vxt2 --action tap", "VM 'a' exists already"},
+	    {"vm add b --tap vxt1 --action tap", "tap 'vxt1' belongs to VM 'a' already"},
+	    {"vm add 'b c' --tap vxt2 --action tap", "VM name 'b c' is not valid"},
+	    {"vm add b --tap vxt2 --burst 5 --action tap", "--burst needs --rate"},
+	    {"vm del zz", "unknown VM 'zz' (known VMs: a)"},
+	    {"vm del a", "rule 0 (proto=tcp src=192.0.2.1 dst=10.1.0.1 sport=1 dport=2) sends to VM 'a'"},
+	    {"rule add --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=2' --action vm:zz",
+	     "unknown VM 'zz'"},
+	    {"rule add --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1' --action drop", "lacks dport"},
+	    {"rule add --match 'proto=udp src=1.2.3.4 sport=1 dport=2' --action drop", "lacks dst"},
+	    {"rule add --match 'proto=udp src=1.2.3.4 dst=fd00::1 sport=1 dport=2' --action drop",
+	     "mixes an IPv4 and an IPv6 address"},
+	    {"rule add --match 'proto=icmp src=1.2.3.4 dst=10.1.0.1 sport=1' --action drop",
+	     "icmp has no ports"},
+	    {"rule add --match 'proto=gre src=1.2.3.4 dst=10.1.0.1' --action drop",
+	     "protocol 'gre' is not a number"},
+	    {"rule add --match 'proto=udp src=1.2.3.4/32 dst=10.1.0.1 sport=1 dport=2' --action drop",
+	     "exact address, no prefix"},
+	    {"rule add --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=70000' --action drop",
+	     "dport '70000' is out of range"},
+	    {"rule add --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=2 color=red' --action drop",
+	     "match key 'color' is unknown"},
+	    {"rule add --match 'proto=udp,src=1.2.3.4,dst=10.1.0.1,sport=1,sport=2,dport=3' --action drop",
+	     "match key 'sport' is given twice"},
+	    {"rule add --match 'proto=tcp src=192.0.2.1 dst=10.1.0.1 sport=1 dport=2' --action drop",
+	     "a rule with the same match exists already (id 0)"},
+	    {"rule add --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=2' --action reject",
+	     "rule action 'reject' is unknown"},
+	    {"rule del --id 9", "no rule with id 9"},
+	    {"rule del --id 0 --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=2'",
+	     "exactly one of --id N or --match"},
+	    {"xdp attach --dev nosuchdev", "device nosuchdev: look up"},
+	    {"xdp attach --dev lo --mode turbo", "XDP mode 'turbo' is unknown"},
+	    {"xdp detach --dev lo", "the classifier is not attached here"},
 	};
 	for (const Refusal &c : cases) {
 		Out o = w.run(c.args);
@@ -130,7 +152,9 @@ TEST_CASE("xdp cli: bad input is refused precisely and changes nothing")
 	}
 
 	// And the same commands, corrected, are accepted.
-	CHECK(w.run("vm add b --tap vxt2 --prefix 10.2.0.0/16 --mac 52:54:00:00:00:0b --action tap --rate 1000").rc == 0);
+	CHECK(
+	    w.run("vm add b --tap vxt2 --prefix 10.2.0.0/16 --mac 52:54:00:00:00:0b --action tap --rate 1000")
+		.rc == 0);
 	CHECK(w.run("rule add --match 'proto=icmp src=1.2.3.4 dst=10.1.0.1' --action drop").rc == 0);
 	CHECK(w.run("rule del --id 0").rc == 0);
 	CHECK(w.run("vm del a").rc == 0);

@@ -49,7 +49,10 @@ using namespace vsteer::test;
 namespace
 {
 
-std::string sh_quote(const std::string &s) { return "'" + s + "'"; }
+std::string sh_quote(const std::string &s)
+{
+	return "'" + s + "'";
+}
 
 int run(const std::string &cmd, bool quiet = false)
 {
@@ -108,7 +111,8 @@ std::unique_ptr<Tap> make_tap(const std::string &name, unsigned queues)
 		ifreq ifr{};
 		std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
 		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
-		REQUIRE_MESSAGE(ioctl(fd, TUNSETIFF, &ifr) == 0, "TUNSETIFF " << name << ": " << std::strerror(errno));
+		REQUIRE_MESSAGE(ioctl(fd, TUNSETIFF, &ifr) == 0,
+		                "TUNSETIFF " << name << ": " << std::strerror(errno));
 		t->fds.push_back(fd);
 	}
 	return t;
@@ -151,7 +155,8 @@ public:
 		must("ip netns add " + wire);
 		for (const auto &ns : {host, wire})
 			must("nsenter --net=/run/netns/" + ns +
-			     " sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1");
+			     " sysctl -q -w net.ipv6.conf.all.disable_ipv6=1 "
+			     "net.ipv6.conf.default.disable_ipv6=1");
 		must("ip -n " + host + " link add vh type veth peer name vw netns " + wire);
 		must("ip -n " + host + " link set vh up");
 		must("ip -n " + host + " addr add 10.99.0.1/24 dev vh");
@@ -191,8 +196,9 @@ public:
 	// Runs the CLI in the host namespace.
 	int vsteer(const std::string &args, bool quiet = false)
 	{
-		return run("VSTEER_XDP_PIN_DIR=" + pin_dir + " nsenter --net=/run/netns/" + host + " " VSTEER_BINARY " " + args,
-			   quiet);
+		return run("VSTEER_XDP_PIN_DIR=" + pin_dir + " nsenter --net=/run/netns/" + host +
+		               " " VSTEER_BINARY " " + args,
+		           quiet);
 	}
 	void vsteer_ok(const std::string &args)
 	{
@@ -227,7 +233,8 @@ public:
 		sll.sll_ifindex = vw_ifindex_;
 		sll.sll_halen = 6;
 		std::memcpy(sll.sll_addr, frame.data(), 6);
-		ssize_t n = sendto(sock_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr *>(&sll), sizeof(sll));
+		ssize_t n = sendto(sock_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr *>(&sll),
+		                   sizeof(sll));
 		REQUIRE(n == static_cast<ssize_t>(frame.size()));
 	}
 	// Sends without REQUIRE (from another thread); returns success.
@@ -238,8 +245,8 @@ public:
 		sll.sll_ifindex = vw_ifindex_;
 		sll.sll_halen = 6;
 		std::memcpy(sll.sll_addr, frame.data(), 6);
-		return sendto(sock_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) ==
-		       static_cast<ssize_t>(frame.size());
+		return sendto(sock_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr *>(&sll),
+		              sizeof(sll)) == static_cast<ssize_t>(frame.size());
 	}
 
 	XdpMaps maps() { return XdpMaps::open_pinned(pin_dir); }
@@ -349,7 +356,8 @@ TEST_CASE("xdp netns: frames reach their VM's tap, pass through the stack, or ar
 	CHECK(rules[1].totals.packets == 3);
 	CHECK(ctl.totals().by_action.drop == 10);
 	CHECK(ctl.totals().unmatched >= 4);
-	MESSAGE("xdp netns: a=" << total(ra) << " b=" << total(rb) << " stack=" << got << " dropped=" << ctl.totals().by_action.drop);
+	MESSAGE("xdp netns: a=" << total(ra) << " b=" << total(rb) << " stack=" << got
+	                        << " dropped=" << ctl.totals().by_action.drop);
 }
 
 TEST_CASE("xdp netns: the cpumap CPU and the tap queue follow the guest's RSS policy, and its changes")
@@ -373,12 +381,14 @@ TEST_CASE("xdp netns: the cpumap CPU and the tap queue follow the guest's RSS po
 	std::string dir = w.pin_policy("vxc", policy);
 	w.vsteer_ok("xdp attach --dev vh");
 	// Guest queue q runs on CPU cpus[q]; in native mode the tap queue then follows the CPU.
-	w.vsteer_ok("vm add c --tap vxc --mac " + format_mac(kMacC) + " --rss-pins " + dir + " --queue-cpus " +
-		    std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) + " --action cpu");
+	w.vsteer_ok("vm add c --tap vxc --mac " + format_mac(kMacC) + " --rss-pins " + dir +
+	            " --queue-cpus " + std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) +
+	            " --action cpu");
 
 	int checked = 0, per_queue[2] = {0, 0};
 	for (uint16_t flow = 0; flow < 16; flow++) {
-		Bytes f = udp_to(kMacC, "192.0.2.1", "198.51.100.7", static_cast<uint16_t>(40000 + 17 * flow), 53);
+		Bytes f =
+		    udp_to(kMacC, "192.0.2.1", "198.51.100.7", static_cast<uint16_t>(40000 + 17 * flow), 53);
 		uint16_t q = compute_rss(cfg, f).queue;
 		VmInfo before = vm_info(w, "c");
 		for (int i = 0; i < 3; i++)
@@ -390,7 +400,8 @@ TEST_CASE("xdp netns: the cpumap CPU and the tap queue follow the guest's RSS po
 		CHECK(got[1 - q].empty());
 		// Handled by the cpumap program on the guest queue's CPU, nowhere else.
 		for (size_t cpu = 0; cpu < after.cpumap_by_cpu.size(); cpu++)
-			CHECK(after.cpumap_by_cpu[cpu] - before.cpumap_by_cpu[cpu] == (cpu == cpus[q] ? 3u : 0u));
+			CHECK(after.cpumap_by_cpu[cpu] - before.cpumap_by_cpu[cpu] ==
+			      (cpu == cpus[q] ? 3u : 0u));
 		checked++;
 		per_queue[q]++;
 	}
@@ -411,8 +422,9 @@ TEST_CASE("xdp netns: the cpumap CPU and the tap queue follow the guest's RSS po
 	CHECK(got[1 - q].size() == 1);
 	CHECK(got[q].empty());
 	CHECK(after.cpumap_by_cpu[cpus[1 - q]] - before.cpumap_by_cpu[cpus[1 - q]] == 1);
-	MESSAGE("xdp netns: " << checked << " flows on the reference CPU/queue (q0=" << per_queue[0] << ", q1="
-			      << per_queue[1] << "); policy change moved the next packet to queue " << 1 - q);
+	MESSAGE("xdp netns: " << checked << " flows on the reference CPU/queue (q0=" << per_queue[0]
+	                      << ", q1=" << per_queue[1] << "); policy change moved the next packet to queue "
+	                      << 1 - q);
 }
 
 TEST_CASE("xdp netns: the per-VM rate limit holds within 10%")
@@ -424,8 +436,8 @@ TEST_CASE("xdp netns: the per-VM rate limit holds within 10%")
 	must("ip -n " + w.host + " link set vxr txqueuelen 20000");
 	w.vsteer_ok("xdp attach --dev vh");
 	const uint32_t rate = 5000, burst = 50;
-	w.vsteer_ok("vm add r --tap vxr --mac " + format_mac(kMacA) + " --action tap --rate " + std::to_string(rate) +
-		    " --burst " + std::to_string(burst));
+	w.vsteer_ok("vm add r --tap vxr --mac " + format_mac(kMacA) + " --action tap --rate " +
+	            std::to_string(rate) + " --burst " + std::to_string(burst));
 	Bytes f = udp_to(kMacA, "192.0.2.1", "198.51.100.3", 1, 2);
 	std::atomic<size_t> received{0};
 	std::atomic<bool> stop{false};
@@ -449,9 +461,10 @@ TEST_CASE("xdp netns: the per-VM rate limit holds within 10%")
 	VmInfo r = vm_info(w, "r");
 	double expect = rate * secs + burst;
 	double passed = static_cast<double>(r.totals.by_action.redirect_tap);
-	MESSAGE("xdp netns rate limit: sent " << sent << " in " << secs << " s, passed " << passed << " (expected "
-					      << expect << "), received on tap " << received.load() << ", rate_limited "
-					      << r.totals.by_action.rate_limited);
+	MESSAGE("xdp netns rate limit: sent " << sent << " in " << secs << " s, passed " << passed
+	                                      << " (expected " << expect << "), received on tap "
+	                                      << received.load() << ", rate_limited "
+	                                      << r.totals.by_action.rate_limited);
 	REQUIRE(sent > 2 * expect); // the sender must outrun the limit for this to mean anything
 	CHECK(passed >= 0.9 * expect);
 	CHECK(passed <= 1.1 * expect);
@@ -484,7 +497,8 @@ TEST_CASE("xdp netns: east-west frames go from one VM's tap to the other's witho
 	CHECK(vm_info(w, "e2").totals.eastwest == 5);
 	CHECK(vm_info(w, "e1").totals.eastwest == 0);
 	w.vsteer_ok("vm del e2");
-	CHECK(run("nsenter --net=/run/netns/" + w.host + " tc filter show dev vxe2 ingress | grep -q vsteer", true) != 0);
+	CHECK(run("nsenter --net=/run/netns/" + w.host + " tc filter show dev vxe2 ingress | grep -q vsteer",
+	          true) != 0);
 	MESSAGE("xdp netns: east-west delivered " << got2[0].size() << " of 5 frames vxe1 -> vxe2");
 }
 
@@ -532,7 +546,7 @@ TEST_CASE("xdp netns: replacing the classifier keeps the maps and loses no frame
 	CHECK(xdp_device_state_in(w) != id_before);
 	VmInfo u = vm_info(w, "u"); // the VM (and its counters) survived both replacements
 	MESSAGE("xdp netns upgrade: sent " << sent.load() << ", received " << received.load() << ", counted "
-					   << u.totals.by_action.redirect_tap);
+	                                   << u.totals.by_action.redirect_tap);
 	CHECK(received.load() == sent.load());
 	CHECK(u.totals.by_action.redirect_tap == sent.load());
 }
@@ -556,8 +570,9 @@ TEST_CASE("xdp netns: generic mode steers to the guest policy's CPU too")
 	policy.write(cfg);
 	std::string dir = w.pin_policy("vxg", policy);
 	w.vsteer_ok("xdp attach --dev vh --mode generic");
-	w.vsteer_ok("vm add g --tap vxg --mac " + format_mac(kMacC) + " --rss-pins " + dir + " --queue-cpus " +
-		    std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) + " --action cpu");
+	w.vsteer_ok("vm add g --tap vxg --mac " + format_mac(kMacC) + " --rss-pins " + dir +
+	            " --queue-cpus " + std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) +
+	            " --action cpu");
 	int flows = 0;
 	for (uint16_t flow = 0; flow < 8; flow++) {
 		FrameBuilder fb;
@@ -573,13 +588,15 @@ TEST_CASE("xdp netns: generic mode steers to the guest policy's CPU too")
 		INFO("flow " << flow << " reference queue " << q);
 		CHECK(total(got) == 2); // in generic mode the tap's own steering decides the queue
 		for (size_t cpu = 0; cpu < after.cpumap_by_cpu.size(); cpu++)
-			CHECK(after.cpumap_by_cpu[cpu] - before.cpumap_by_cpu[cpu] == (cpu == cpus[q] ? 2u : 0u));
+			CHECK(after.cpumap_by_cpu[cpu] - before.cpumap_by_cpu[cpu] ==
+			      (cpu == cpus[q] ? 2u : 0u));
 		flows++;
 	}
 	XdpMaps m = w.maps();
 	XdpControl ctl(m);
 	MESSAGE("xdp netns generic: " << flows << " flows handled on the reference CPU; cpumap re-classified "
-				      << ctl.totals().meta_fallback << " frames (no metadata across the generic cpumap)");
+	                              << ctl.totals().meta_fallback
+	                              << " frames (no metadata across the generic cpumap)");
 }
 
 TEST_CASE("xdp netns: coexistence with another program loaded through libxdp")
@@ -602,7 +619,8 @@ TEST_CASE("xdp netns: coexistence with another program loaded through libxdp")
 		LIBBPF_OPTS(bpf_object_open_opts, oo, .pin_root_path = other_pins.c_str());
 		other = xdp_program__open_file(other_obj, "xdp", &oo);
 		REQUIRE(libxdp_get_error(other) == 0);
-		REQUIRE(xdp_program__attach(other, static_cast<int>(if_nametoindex("vh")), XDP_MODE_NATIVE, 0) == 0);
+		REQUIRE(xdp_program__attach(other, static_cast<int>(if_nametoindex("vh")), XDP_MODE_NATIVE,
+		                            0) == 0);
 		xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(static_cast<int>(if_nametoindex("vh")));
 		REQUIRE(libxdp_get_error(mp) == 0);
 		dispatcher = !xdp_multiprog__is_legacy(mp);
@@ -616,10 +634,13 @@ TEST_CASE("xdp netns: coexistence with another program loaded through libxdp")
 		std::ifstream in(out);
 		std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 		std::remove(out.c_str());
-		CHECK(text.find("another XDP program (xdpfilt_dny_all) is attached without libxdp's dispatcher") !=
+		CHECK(text.find(
+			  "another XDP program (xdpfilt_dny_all) is attached without libxdp's dispatcher") !=
 		      std::string::npos);
-		MESSAGE("xdp netns coexistence: no dispatcher on this kernel (freplace refused); the classifier refuses to "
-			"replace the other program: " << text);
+		MESSAGE("xdp netns coexistence: no dispatcher on this kernel (freplace refused); the "
+		        "classifier refuses to "
+		        "replace the other program: "
+		        << text);
 	} else {
 		// The dispatcher runs both: xdp-filter (deny mode, empty: passes) and the classifier.
 		w.vsteer_ok("xdp attach --dev vh");
@@ -644,8 +665,9 @@ TEST_CASE("xdp netns: coexistence with another program loaded through libxdp")
 		CHECK(st.attached);
 		CHECK(st.dispatcher);
 		CHECK(st.other_programs.size() == 1);
-		MESSAGE("xdp netns coexistence: dispatcher runs xdpfilt_dny_all (" << after.run_cnt - before.run_cnt
-			<< " runs) and the classifier (" << total(got) << " frames into the tap)");
+		MESSAGE("xdp netns coexistence: dispatcher runs xdpfilt_dny_all ("
+		        << after.run_cnt - before.run_cnt << " runs) and the classifier (" << total(got)
+		        << " frames into the tap)");
 	}
 	{
 		InNetns in(w.host);
@@ -729,11 +751,16 @@ TEST_CASE("xdp bench: classify+hash+redirect ns/packet and veth path packets/s" 
 			v.bpf_prog.fd = obj.cpumap_prog_fd();
 			obj.maps().cpumap.set(cpu, v);
 		}
-		ctl.add_vm({.name = "a", .tap = "ta", .macs = {kMacA}, .prefixes = {parse_prefix("10.1.0.0/16"), parse_prefix("fd00:a::/64")},
-			    .action = VSTEER_XDP_CPU},
-			   policy.fds(), 1);
-		ctl.add_vm({.name = "t", .tap = "tt", .macs = {kMacB}, .action = VSTEER_XDP_TAP}, std::nullopt, 1);
-		ctl.add_rule(parse_match("proto=udp src=192.0.2.1 dst=10.1.0.9 sport=1 dport=2"), {VSTEER_XDP_DROP, ""});
+		ctl.add_vm({.name = "a",
+		            .tap = "ta",
+		            .macs = {kMacA},
+		            .prefixes = {parse_prefix("10.1.0.0/16"), parse_prefix("fd00:a::/64")},
+		            .action = VSTEER_XDP_CPU},
+		           policy.fds(), 1);
+		ctl.add_vm({.name = "t", .tap = "tt", .macs = {kMacB}, .action = VSTEER_XDP_TAP},
+		           std::nullopt, 1);
+		ctl.add_rule(parse_match("proto=udp src=192.0.2.1 dst=10.1.0.9 sport=1 dport=2"),
+		             {VSTEER_XDP_DROP, ""});
 		auto v4 = [](const MacAddress &mac, const char *dst, bool tcp) {
 			FrameBuilder fb;
 			fb.ipv4("192.0.2.1", dst);
@@ -751,16 +778,18 @@ TEST_CASE("xdp bench: classify+hash+redirect ns/packet and veth path packets/s" 
 			const char *name;
 			Bytes frame;
 		} rows[] = {
-			{"mac -> cpu (ipv4/tcp hash + cpumap)", v4(kMacA, "198.51.100.1", true)},
-			{"prefix4 -> cpu (ipv4/udp hash + cpumap)", v4(MacAddress{2, 0, 0, 0, 0, 9}, "10.1.3.4", false)},
-			{"prefix6 -> cpu (ipv6/udp hash + cpumap)", v6.build()},
-			{"mac -> tap (devmap, no hash)", v4(kMacB, "198.51.100.1", true)},
-			{"5-tuple rule -> drop", v4(kMacA, "10.1.0.9", false)},
-			{"unmatched -> pass", v4(MacAddress{2, 0, 0, 0, 0, 9}, "198.51.100.1", true)},
+		    {"mac -> cpu (ipv4/tcp hash + cpumap)", v4(kMacA, "198.51.100.1", true)},
+		    {"prefix4 -> cpu (ipv4/udp hash + cpumap)",
+		     v4(MacAddress{2, 0, 0, 0, 0, 9}, "10.1.3.4", false)},
+		    {"prefix6 -> cpu (ipv6/udp hash + cpumap)", v6.build()},
+		    {"mac -> tap (devmap, no hash)", v4(kMacB, "198.51.100.1", true)},
+		    {"5-tuple rule -> drop", v4(kMacA, "10.1.0.9", false)},
+		    {"unmatched -> pass", v4(MacAddress{2, 0, 0, 0, 0, 9}, "198.51.100.1", true)},
 		};
 		std::printf("\nxdp classifier, BPF_PROG_TEST_RUN (100000 runs each):\n");
 		for (const Row &r : rows)
-			std::printf("  %-44s %7.1f ns/packet\n", r.name, test_run_ns(obj.classify_fd(), r.frame, 100000));
+			std::printf("  %-44s %7.1f ns/packet\n", r.name,
+			            test_run_ns(obj.classify_fd(), r.frame, 100000));
 	}
 	// 2. veth -> tap, through a bridge (no classifier) and by XDP redirect (classifier).
 	{
@@ -772,14 +801,15 @@ TEST_CASE("xdp bench: classify+hash+redirect ns/packet and veth path packets/s" 
 		must("ip -n " + w.host + " link set vxp master br0");
 		must("ip -n " + w.host + " link set br0 up");
 		must("ip -n " + w.host + " neigh flush all >/dev/null 2>&1 || true");
-		must("nsenter --net=/run/netns/" + w.host + " bridge fdb add " + format_mac(kMacA) + " dev vxp master static");
+		must("nsenter --net=/run/netns/" + w.host + " bridge fdb add " + format_mac(kMacA) +
+		     " dev vxp master static");
 		Bytes f = udp_to(kMacA, "192.0.2.1", "198.51.100.3", 1, 2);
 		double bridged = blast(w, t, f, 1000);
 		w.vsteer_ok("xdp attach --dev vh");
 		w.vsteer_ok("vm add a --tap vxp --mac " + format_mac(kMacA) + " --action tap");
 		double xdp_tap = blast(w, t, f, 1000);
 		std::printf("xdp classifier, veth -> tap (one AF_PACKET sender, 1 s each):\n"
-			    "  %-44s %9.0f packets/s\n  %-44s %9.0f packets/s\n",
-			    "bridge, no classifier", bridged, "classifier, XDP redirect (tap)", xdp_tap);
+		            "  %-44s %9.0f packets/s\n  %-44s %9.0f packets/s\n",
+		            "bridge, no classifier", bridged, "classifier, XDP redirect (tap)", xdp_tap);
 	}
 }

@@ -10,8 +10,10 @@
 #include <iostream>
 #include <optional>
 
-namespace vsteer::cli {
-namespace {
+namespace vsteer::cli
+{
+namespace
+{
 
 struct Common {
 	std::string pin_dir;
@@ -20,8 +22,10 @@ struct Common {
 
 void add_pin_dir(CLI::App *cmd, Common &c)
 {
-	cmd->add_option("--pin-dir", c.pin_dir,
-			"bpffs directory of the classifier's maps (default $VSTEER_XDP_PIN_DIR or " VSTEER_XDP_PIN_ROOT ")");
+	cmd->add_option(
+	    "--pin-dir", c.pin_dir,
+	    "bpffs directory of the classifier's maps (default $VSTEER_XDP_PIN_DIR or " VSTEER_XDP_PIN_ROOT
+	    ")");
 }
 
 XdpMode parse_mode(const std::string &m)
@@ -52,9 +56,9 @@ void run_xdp_attach(const XdpAttachOpts &o)
 	if (!o.mode.empty())
 		mode = parse_mode(o.mode);
 	XdpAttachReport r = xdp_attach(o.dev, mode, o.dir());
-	std::printf("%s: classifier %s (prog %u, %s mode, %s), maps in %s\n", o.dev.c_str(), r.how.c_str(), r.prog_id,
-		    xdp_mode_name(r.mode), r.dispatcher ? "libxdp dispatcher" : "single program, no dispatcher",
-		    o.dir().c_str());
+	std::printf("%s: classifier %s (prog %u, %s mode, %s), maps in %s\n", o.dev.c_str(), r.how.c_str(),
+	            r.prog_id, xdp_mode_name(r.mode),
+	            r.dispatcher ? "libxdp dispatcher" : "single program, no dispatcher", o.dir().c_str());
 }
 
 void run_xdp_detach(const XdpDetachOpts &o)
@@ -163,7 +167,8 @@ void register_xdp_commands(CLI::App &app)
 	xdp->require_subcommand(1);
 	{
 		auto o = std::make_shared<XdpAttachOpts>();
-		auto *c = xdp->add_subcommand("attach", "attach the classifier to a NIC, or replace it in place (maps kept)");
+		auto *c = xdp->add_subcommand(
+		    "attach", "attach the classifier to a NIC, or replace it in place (maps kept)");
 		c->add_option("--dev", o->dev, "network device (current network namespace)")->required();
 		c->add_option("--mode", o->mode, "native (default) or generic");
 		add_pin_dir(c, *o);
@@ -179,7 +184,8 @@ void register_xdp_commands(CLI::App &app)
 	}
 	{
 		auto o = std::make_shared<XdpShowOpts>();
-		auto *c = xdp->add_subcommand("show", "VMs, rules and counters (and the state of --dev devices)");
+		auto *c =
+		    xdp->add_subcommand("show", "VMs, rules and counters (and the state of --dev devices)");
 		c->add_option("--dev", o->devs, "also show the XDP state of this device (repeatable)");
 		c->add_flag("--json", o->json, "JSON output");
 		add_pin_dir(c, *o);
@@ -191,16 +197,19 @@ void register_xdp_commands(CLI::App &app)
 	vm->require_subcommand(1);
 	{
 		auto o = std::make_shared<VmAddOpts>();
-		auto *c = vm->add_subcommand("add", "add a VM: its tap, what is addressed to it, how it is delivered");
+		auto *c = vm->add_subcommand(
+		    "add", "add a VM: its tap, what is addressed to it, how it is delivered");
 		c->add_option("name", o->name, "VM name")->required();
 		c->add_option("--tap", o->tap, "the VM's tap device")->required();
 		c->add_option("--mac", o->macs, "destination MAC of the VM (repeatable)");
 		c->add_option("--prefix", o->prefixes, "destination IPv4/IPv6 prefix of the VM (repeatable)");
-		c->add_option("--queue-cpus", o->cpus, "CPU of each guest queue, e.g. 0,1,2,3 (default: the online CPUs)");
+		c->add_option("--queue-cpus", o->cpus,
+		              "CPU of each guest queue, e.g. 0,1,2,3 (default: the online CPUs)");
 		c->add_option("--rate", o->rate, "packet rate limit in packets/s (0: none)");
 		c->add_option("--burst", o->burst, "token bucket depth in packets (default rate/100)");
 		c->add_option("--action", o->action, "cpu (default), tap, cpu-pass, pass or drop");
-		c->add_option("--rss-pins", o->rss_pins, "pin directory of the tap's RSS maps (default /sys/fs/bpf/vsteer/TAP)");
+		c->add_option("--rss-pins", o->rss_pins,
+		              "pin directory of the tap's RSS maps (default /sys/fs/bpf/vsteer/TAP)");
 		c->add_flag("--eastwest", o->eastwest, "attach the tc east-west program to the tap");
 		add_pin_dir(c, *o);
 		c->callback([o] { run_vm_add(*o); });
@@ -219,7 +228,8 @@ void register_xdp_commands(CLI::App &app)
 	{
 		auto o = std::make_shared<RuleAddOpts>();
 		auto *c = rule->add_subcommand("add", "add a rule");
-		c->add_option("--match", o->match, "'proto=udp src=A dst=B sport=N dport=N' (icmp: no ports)")->required();
+		c->add_option("--match", o->match, "'proto=udp src=A dst=B sport=N dport=N' (icmp: no ports)")
+		    ->required();
 		c->add_option("--action", o->action, "pass, drop or vm:NAME")->required();
 		add_pin_dir(c, *o);
 		c->callback([o] { run_rule_add(*o); });

@@ -16,8 +16,10 @@
 #include <set>
 #include <sstream>
 
-namespace vsteer {
-namespace {
+namespace vsteer
+{
+namespace
+{
 
 std::string_view trim(std::string_view s)
 {
@@ -28,12 +30,17 @@ std::string_view trim(std::string_view s)
 	return s;
 }
 
-std::string q(std::string_view s) { return "'" + std::string(s) + "'"; }
+std::string q(std::string_view s)
+{
+	return "'" + std::string(s) + "'";
+}
 
 unsigned long parse_number(std::string_view s, unsigned long max, const std::string &what)
 {
 	s = trim(s);
-	if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+	if (s.empty() || s.size() > 10 || !std::all_of(s.begin(), s.end(), [](char c) {
+		    return std::isdigit(static_cast<unsigned char>(c));
+	    }))
 		throw ConfigError(what + " " + q(s) + " is not a number");
 	unsigned long v = std::stoul(std::string(s));
 	if (v > max)
@@ -70,7 +77,10 @@ std::string format_addr(int family, const std::array<uint8_t, 16> &a)
 	return buf;
 }
 
-bool prefix_bit(const std::array<uint8_t, 16> &a, unsigned i) { return a[i / 8] & (0x80 >> (i % 8)); }
+bool prefix_bit(const std::array<uint8_t, 16> &a, unsigned i)
+{
+	return a[i / 8] & (0x80 >> (i % 8));
+}
 
 bool overlaps(const IpPrefix &a, const IpPrefix &b)
 {
@@ -89,7 +99,10 @@ struct ProtoName {
 };
 constexpr ProtoName kProtos[] = {{"tcp", 6}, {"udp", 17}, {"sctp", 132}, {"icmp", 1}, {"icmpv6", 58}};
 
-bool has_ports(uint8_t proto) { return proto == 6 || proto == 17 || proto == 132; }
+bool has_ports(uint8_t proto)
+{
+	return proto == 6 || proto == 17 || proto == 132;
+}
 
 std::string proto_name(uint8_t p)
 {
@@ -109,7 +122,8 @@ template <typename V> void zero_percpu(int fd, uint32_t key, const std::string &
 }
 
 // Undo log: actions run in reverse unless commit() was called.
-class Undo {
+class Undo
+{
 public:
 	~Undo()
 	{
@@ -149,10 +163,9 @@ std::string cpu_ranges(const std::vector<unsigned> &cpus)
 
 bool valid_name(const std::string &n)
 {
-	return !n.empty() && n.size() < VSTEER_XDP_NAME_LEN &&
-	       std::all_of(n.begin(), n.end(), [](char c) {
-		       return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
-	       });
+	return !n.empty() && n.size() < VSTEER_XDP_NAME_LEN && std::all_of(n.begin(), n.end(), [](char c) {
+		return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+	});
 }
 
 std::string json_escape(const std::string &s)
@@ -181,15 +194,18 @@ MacAddress parse_mac(std::string_view s)
 	s = trim(s);
 	MacAddress m{};
 	if (s.size() != 17)
-		throw ConfigError("MAC address " + q(s) + " is malformed (expected 6 hex bytes like 52:54:00:12:34:56)");
+		throw ConfigError("MAC address " + q(s) +
+		                  " is malformed (expected 6 hex bytes like 52:54:00:12:34:56)");
 	for (size_t i = 0; i < 6; i++) {
 		int hi = hexval(s[i * 3]), lo = hexval(s[i * 3 + 1]);
 		if (hi < 0 || lo < 0 || (i < 5 && s[i * 3 + 2] != ':' && s[i * 3 + 2] != '-'))
-			throw ConfigError("MAC address " + q(s) + " is malformed (expected 6 hex bytes like 52:54:00:12:34:56)");
+			throw ConfigError("MAC address " + q(s) +
+			                  " is malformed (expected 6 hex bytes like 52:54:00:12:34:56)");
 		m[i] = static_cast<uint8_t>(hi << 4 | lo);
 	}
 	if (m[0] & 1)
-		throw ConfigError("MAC address " + q(s) + " is a multicast/broadcast address; a VM's MAC must be unicast");
+		throw ConfigError("MAC address " + q(s) +
+		                  " is a multicast/broadcast address; a VM's MAC must be unicast");
 	return m;
 }
 
@@ -207,21 +223,28 @@ IpPrefix parse_prefix(std::string_view s)
 	size_t slash = s.find('/');
 	p.family = parse_addr(s.substr(0, slash), p.addr);
 	if (!p.family)
-		throw ConfigError("prefix " + q(s) + ": " + q(s.substr(0, slash)) + " is not an IPv4 or IPv6 address");
+		throw ConfigError("prefix " + q(s) + ": " + q(s.substr(0, slash)) +
+		                  " is not an IPv4 or IPv6 address");
 	unsigned max = p.family == 4 ? 32 : 128;
-	p.len = slash == s.npos ? max
-				: static_cast<unsigned>(parse_number(s.substr(slash + 1), max, "prefix " + q(s) + " length"));
+	p.len =
+	    slash == s.npos
+		? max
+		: static_cast<unsigned>(parse_number(s.substr(slash + 1), max, "prefix " + q(s) + " length"));
 	for (unsigned i = p.len; i < max; i++)
 		if (prefix_bit(p.addr, i)) {
 			IpPrefix fixed = p;
 			for (unsigned j = p.len; j < 128; j++)
 				fixed.addr[j / 8] &= static_cast<uint8_t>(~(0x80 >> (j % 8)));
-			throw ConfigError("prefix " + q(s) + " has host bits set (did you mean " + format_prefix(fixed) + "?)");
+			throw ConfigError("prefix " + q(s) + " has host bits set (did you mean " +
+			                  format_prefix(fixed) + "?)");
 		}
 	return p;
 }
 
-std::string format_prefix(const IpPrefix &p) { return format_addr(p.family, p.addr) + "/" + std::to_string(p.len); }
+std::string format_prefix(const IpPrefix &p)
+{
+	return format_addr(p.family, p.addr) + "/" + std::to_string(p.len);
+}
 
 std::vector<uint16_t> parse_cpu_list(std::string_view s)
 {
@@ -238,7 +261,7 @@ std::vector<uint16_t> parse_cpu_list(std::string_view s)
 	}
 	if (cpus.size() > VSTEER_MAX_QUEUES)
 		throw ConfigError("queue CPU list has " + std::to_string(cpus.size()) + " entries; at most " +
-				  std::to_string(VSTEER_MAX_QUEUES) + " (one per guest queue)");
+		                  std::to_string(VSTEER_MAX_QUEUES) + " (one per guest queue)");
 	return cpus;
 }
 
@@ -261,13 +284,20 @@ uint32_t parse_vm_action(std::string_view s)
 const char *vm_action_name(uint32_t a)
 {
 	switch (a) {
-	case VSTEER_XDP_PASS: return "pass";
-	case VSTEER_XDP_DROP: return "drop";
-	case VSTEER_XDP_TAP: return "tap";
-	case VSTEER_XDP_CPU: return "cpu";
-	case VSTEER_XDP_CPU_PASS: return "cpu-pass";
-	case VSTEER_XDP_VM: return "vm";
-	default: return "?";
+	case VSTEER_XDP_PASS:
+		return "pass";
+	case VSTEER_XDP_DROP:
+		return "drop";
+	case VSTEER_XDP_TAP:
+		return "tap";
+	case VSTEER_XDP_CPU:
+		return "cpu";
+	case VSTEER_XDP_CPU_PASS:
+		return "cpu-pass";
+	case VSTEER_XDP_VM:
+		return "vm";
+	default:
+		return "?";
 	}
 }
 
@@ -286,7 +316,9 @@ RuleMatch parse_match(std::string_view s)
 	while (in >> tok) {
 		size_t eq = tok.find('=');
 		if (eq == std::string::npos || eq == 0 || eq + 1 == tok.size())
-			throw ConfigError("match term " + q(tok) + " is malformed (expected key=value; keys: proto, src, dst, sport, dport)");
+			throw ConfigError(
+			    "match term " + q(tok) +
+			    " is malformed (expected key=value; keys: proto, src, dst, sport, dport)");
 		std::string key = tok.substr(0, eq), val = tok.substr(eq + 1);
 		if (!seen.insert(key).second)
 			throw ConfigError("match key " + q(key) + " is given twice");
@@ -300,15 +332,20 @@ RuleMatch parse_match(std::string_view s)
 			if (!found)
 				m.proto = static_cast<uint8_t>(parse_number(val, 255, "protocol"));
 			if (m.proto == 0)
-				throw ConfigError("protocol " + q(val) + " cannot be matched (tcp, udp, sctp, icmp, icmpv6)");
+				throw ConfigError("protocol " + q(val) +
+				                  " cannot be matched (tcp, udp, sctp, icmp, icmpv6)");
 		} else if (key == "src") {
 			src_family = parse_addr(val, m.src);
 			if (!src_family)
-				throw ConfigError("src " + q(val) + " is not an IPv4 or IPv6 address (exact address, no prefix)");
+				throw ConfigError(
+				    "src " + q(val) +
+				    " is not an IPv4 or IPv6 address (exact address, no prefix)");
 		} else if (key == "dst") {
 			dst_family = parse_addr(val, m.dst);
 			if (!dst_family)
-				throw ConfigError("dst " + q(val) + " is not an IPv4 or IPv6 address (exact address, no prefix)");
+				throw ConfigError(
+				    "dst " + q(val) +
+				    " is not an IPv4 or IPv6 address (exact address, no prefix)");
 		} else if (key == "sport") {
 			m.sport = static_cast<uint16_t>(parse_number(val, 65535, "sport"));
 			have_sport = true;
@@ -316,7 +353,8 @@ RuleMatch parse_match(std::string_view s)
 			m.dport = static_cast<uint16_t>(parse_number(val, 65535, "dport"));
 			have_dport = true;
 		} else {
-			throw ConfigError("match key " + q(key) + " is unknown (proto, src, dst, sport, dport)");
+			throw ConfigError("match key " + q(key) +
+			                  " is unknown (proto, src, dst, sport, dport)");
 		}
 	}
 	std::string missing;
@@ -330,23 +368,25 @@ RuleMatch parse_match(std::string_view s)
 	m.family = src_family;
 	if (has_ports(m.proto)) {
 		if (!have_sport || !have_dport)
-			throw ConfigError("match " + q(s) + " lacks " + (have_sport ? "dport" : "sport") + " (" +
-					  proto_name(m.proto) + " rules are exact 5-tuples)");
+			throw ConfigError("match " + q(s) + " lacks " + (have_sport ? "dport" : "sport") +
+			                  " (" + proto_name(m.proto) + " rules are exact 5-tuples)");
 	} else {
 		if (have_sport || have_dport)
 			throw ConfigError("match " + q(s) + ": " + proto_name(m.proto) + " has no ports");
 		if (m.proto != 1 && m.proto != 58)
-			throw ConfigError("protocol " + proto_name(m.proto) + " cannot be matched (tcp, udp, sctp, icmp, icmpv6)");
+			throw ConfigError("protocol " + proto_name(m.proto) +
+			                  " cannot be matched (tcp, udp, sctp, icmp, icmpv6)");
 	}
 	if ((m.proto == 1 && m.family != 4) || (m.proto == 58 && m.family != 6))
-		throw ConfigError("match " + q(s) + ": " + proto_name(m.proto) + " needs IPv" + (m.proto == 1 ? "4" : "6") + " addresses");
+		throw ConfigError("match " + q(s) + ": " + proto_name(m.proto) + " needs IPv" +
+		                  (m.proto == 1 ? "4" : "6") + " addresses");
 	return m;
 }
 
 std::string format_match(const RuleMatch &m)
 {
 	std::string s = "proto=" + proto_name(m.proto) + " src=" + format_addr(m.family, m.src) +
-			" dst=" + format_addr(m.family, m.dst);
+	                " dst=" + format_addr(m.family, m.dst);
 	if (has_ports(m.proto))
 		s += " sport=" + std::to_string(m.sport) + " dport=" + std::to_string(m.dport);
 	return s;
@@ -413,13 +453,16 @@ std::string XdpControl::known_vms() const
 	return s.empty() ? "no VMs are configured; `vsteer vm add` adds one" : "known VMs: " + s;
 }
 
-uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> policy, std::optional<unsigned> tap_ifindex)
+uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> policy,
+                            std::optional<unsigned> tap_ifindex)
 {
 	// --- validate everything first ---
 	if (!valid_name(spec.name))
-		throw ConfigError("VM name " + q(spec.name) + " is not valid (1-31 characters: letters, digits, _ - .)");
+		throw ConfigError("VM name " + q(spec.name) +
+		                  " is not valid (1-31 characters: letters, digits, _ - .)");
 	if (find_vm(spec.name))
-		throw ConfigError("VM " + q(spec.name) + " exists already (`vsteer vm del " + spec.name + "` first)");
+		throw ConfigError("VM " + q(spec.name) + " exists already (`vsteer vm del " + spec.name +
+		                  "` first)");
 	if (spec.tap.empty() || spec.tap.size() >= VSTEER_XDP_IFNAME_LEN)
 		throw ConfigError("tap name " + q(spec.tap) + " is not a valid interface name");
 	unsigned ifindex = tap_ifindex ? *tap_ifindex : if_nametoindex(spec.tap.c_str());
@@ -429,7 +472,8 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 		throw ConfigError("VM action must be tap, cpu, cpu-pass, pass or drop");
 	for (const VmInfo &v : vms())
 		if (v.slot.tap_ifindex == ifindex && std::string(v.slot.tap) == spec.tap)
-			throw ConfigError("tap " + q(spec.tap) + " belongs to VM " + q(v.slot.name) + " already");
+			throw ConfigError("tap " + q(spec.tap) + " belongs to VM " + q(v.slot.name) +
+			                  " already");
 
 	std::set<MacAddress> macs;
 	for (const MacAddress &mac : spec.macs) {
@@ -439,7 +483,8 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 		std::memcpy(k.addr, mac.data(), 6);
 		uint32_t owner;
 		if (bpf_map_lookup_elem(m_.macs.fd(), &k, &owner) == 0)
-			throw ConfigError("MAC " + format_mac(mac) + " belongs to VM " + q(m_.vms.get(owner).name) + " already");
+			throw ConfigError("MAC " + format_mac(mac) + " belongs to VM " +
+			                  q(m_.vms.get(owner).name) + " already");
 	}
 	std::vector<VmInfo> existing = vms();
 	for (size_t i = 0; i < spec.prefixes.size(); i++) {
@@ -450,8 +495,9 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 		for (const VmInfo &v : existing)
 			for (const IpPrefix &o : v.prefixes)
 				if (overlaps(p, o))
-					throw ConfigError("prefix " + format_prefix(p) + " overlaps " + format_prefix(o) +
-							  " of VM " + q(v.slot.name) + "; a destination must belong to one VM");
+					throw ConfigError("prefix " + format_prefix(p) + " overlaps " +
+					                  format_prefix(o) + " of VM " + q(v.slot.name) +
+					                  "; a destination must belong to one VM");
 	}
 
 	std::vector<unsigned> online = online_cpus();
@@ -461,7 +507,8 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 			qcpus.push_back(static_cast<uint16_t>(c));
 	for (uint16_t c : qcpus)
 		if (std::find(online.begin(), online.end(), c) == online.end() || c >= possible_cpus())
-			throw ConfigError("CPU " + std::to_string(c) + " does not exist (online CPUs: " + cpu_ranges(online) + ")");
+			throw ConfigError("CPU " + std::to_string(c) +
+			                  " does not exist (online CPUs: " + cpu_ranges(online) + ")");
 
 	// The tap's RSS maps (required when the VM's packets are steered by CPU): the config,
 	// toeplitz_key and indirection_table pins of `vsteer attach` (or of whoever pinned
@@ -474,14 +521,16 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 		std::string dir = spec.rss_pin_dir.empty() ? default_pin_dir(spec.tap) : spec.rss_pin_dir;
 		auto present = [&](const char *n) { return access((dir + "/" + n).c_str(), F_OK) == 0; };
 		if (present(VSTEER_PIN_CONFIG) && present(VSTEER_PIN_KEY) && present(VSTEER_PIN_TABLE)) {
-			pin_cfg = BpfMap<uint32_t, vsteer_rss_config>::from_pin(dir + "/" + VSTEER_PIN_CONFIG);
+			pin_cfg =
+			    BpfMap<uint32_t, vsteer_rss_config>::from_pin(dir + "/" + VSTEER_PIN_CONFIG);
 			pin_key = BpfMap<uint32_t, vsteer_toeplitz_key>::from_pin(dir + "/" + VSTEER_PIN_KEY);
 			pin_table = BpfMap<uint32_t, uint16_t>::from_pin(dir + "/" + VSTEER_PIN_TABLE);
 			policy = RssPolicyFds{pin_cfg->fd(), pin_key->fd(), pin_table->fd()};
 		} else if (needs_policy) {
-			throw ConfigError("tap " + q(spec.tap) + " has no RSS policy pinned at " + dir +
-					  " (config, toeplitz_key, indirection_table); run `vsteer attach --tap " + spec.tap +
-					  "` first (or give --rss-pins DIR, or use --action tap)");
+			throw ConfigError(
+			    "tap " + q(spec.tap) + " has no RSS policy pinned at " + dir +
+			    " (config, toeplitz_key, indirection_table); run `vsteer attach --tap " +
+			    spec.tap + "` first (or give --rss-pins DIR, or use --action tap)");
 		}
 	}
 
@@ -517,7 +566,7 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 	Undo undo;
 	if (policy) {
 		uint32_t fds[3] = {static_cast<uint32_t>(policy->config), static_cast<uint32_t>(policy->key),
-				   static_cast<uint32_t>(policy->table)};
+		                   static_cast<uint32_t>(policy->table)};
 		BpfMap<uint32_t, uint32_t> *outer[3] = {&m_.vm_config, &m_.vm_key, &m_.vm_table};
 		for (int i = 0; i < 3; i++) {
 			BpfMap<uint32_t, uint32_t> *o = outer[i];
@@ -528,7 +577,8 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 	bpf_devmap_val dv{};
 	dv.ifindex = ifindex;
 	if (bpf_map_update_elem(m_.devmap.fd(), &id, &dv, BPF_ANY))
-		throw_errno("map xdp_tap_devmap", "add tap " + spec.tap, "is the tap in this network namespace?");
+		throw_errno("map xdp_tap_devmap", "add tap " + spec.tap,
+		            "is the tap in this network namespace?");
 	undo.add([this, id] { map_erase(m_.devmap.fd(), &id); });
 	m_.rate.set(id, vsteer_xdp_rate_state{});
 	zero_percpu<vsteer_xdp_vm_stats>(m_.vm_stats.fd(), id, "xdp_vm_stats");
@@ -571,8 +621,10 @@ void XdpControl::del_vm(const std::string &name)
 		throw ConfigError("unknown VM " + q(name) + " (" + known_vms() + ")");
 	for (const RuleInfo &r : rules())
 		if (r.action == VSTEER_XDP_VM && r.vm == name)
-			throw ConfigError("rule " + std::to_string(r.id) + " (" + format_match(r.match) + ") sends to VM " +
-					  q(name) + "; delete it first (`vsteer rule del --id " + std::to_string(r.id) + "`)");
+			throw ConfigError("rule " + std::to_string(r.id) + " (" + format_match(r.match) +
+			                  ") sends to VM " + q(name) +
+			                  "; delete it first (`vsteer rule del --id " + std::to_string(r.id) +
+			                  "`)");
 	vsteer_xdp_vm slot = m_.vms.get(*id);
 	std::string tap(slot.tap, strnlen(slot.tap, sizeof(slot.tap)));
 	// Classification entries first, so no new packet finds the VM; then the VM itself.
@@ -601,7 +653,8 @@ uint32_t XdpControl::add_rule(const RuleMatch &match, const RuleTarget &target)
 	if (target.action == VSTEER_XDP_VM) {
 		auto id = find_vm(target.vm);
 		if (!id)
-			throw ConfigError("rule action vm:" + target.vm + ": unknown VM " + q(target.vm) + " (" + known_vms() + ")");
+			throw ConfigError("rule action vm:" + target.vm + ": unknown VM " + q(target.vm) +
+			                  " (" + known_vms() + ")");
 		r.vm = *id;
 	} else if (target.action != VSTEER_XDP_PASS && target.action != VSTEER_XDP_DROP) {
 		throw ConfigError("rule action must be pass, drop or vm:NAME");
@@ -610,7 +663,8 @@ uint32_t XdpControl::add_rule(const RuleMatch &match, const RuleTarget &target)
 	std::set<uint32_t> used;
 	for (const RuleInfo &ri : rules()) {
 		if (ri.match == from_rule_key(key))
-			throw ConfigError("a rule with the same match exists already (id " + std::to_string(ri.id) + ")");
+			throw ConfigError("a rule with the same match exists already (id " +
+			                  std::to_string(ri.id) + ")");
 		used.insert(ri.id);
 	}
 	uint32_t id = 0;
@@ -638,7 +692,8 @@ void XdpControl::del_rule(const RuleMatch &match)
 {
 	vsteer_xdp_rule_key k = to_rule_key(match);
 	if (!map_erase(m_.rules.fd(), &k))
-		throw ConfigError("no rule matches " + q(format_match(match)) + " (`vsteer xdp show` lists the rules)");
+		throw ConfigError("no rule matches " + q(format_match(match)) +
+		                  " (`vsteer xdp show` lists the rules)");
 }
 
 std::vector<VmInfo> XdpControl::vms() const
@@ -730,18 +785,18 @@ vsteer_xdp_stats XdpControl::totals() const
 // ---------------------------------------------------------------------------------------
 // Show
 
-namespace {
+namespace
+{
 
 void put_actions(std::ostream &o, const vsteer_xdp_action_counters &a, bool json)
 {
-	const std::pair<const char *, uint64_t> f[] = {
-		{"pass", a.pass},
-		{"drop", a.drop},
-		{"redirect_tap", a.redirect_tap},
-		{"redirect_cpu", a.redirect_cpu},
-		{"redirect_cpu_pass", a.redirect_cpu_pass},
-		{"rate_limited", a.rate_limited},
-		{"redirect_error", a.redirect_error}};
+	const std::pair<const char *, uint64_t> f[] = {{"pass", a.pass},
+	                                               {"drop", a.drop},
+	                                               {"redirect_tap", a.redirect_tap},
+	                                               {"redirect_cpu", a.redirect_cpu},
+	                                               {"redirect_cpu_pass", a.redirect_cpu_pass},
+	                                               {"rate_limited", a.rate_limited},
+	                                               {"redirect_error", a.redirect_error}};
 	for (size_t i = 0; i < std::size(f); i++) {
 		if (json)
 			o << (i ? ", " : "") << "\"" << f[i].first << "\": " << f[i].second;
@@ -760,7 +815,8 @@ std::string cpu_list(const uint16_t *c, uint32_t n)
 
 } // namespace
 
-std::string format_show_text(const XdpControl &c, const std::vector<std::pair<std::string, XdpDeviceState>> &devs)
+std::string format_show_text(const XdpControl &c,
+                             const std::vector<std::pair<std::string, XdpDeviceState>> &devs)
 {
 	std::ostringstream o;
 	for (const auto &[name, st] : devs) {
@@ -781,18 +837,21 @@ std::string format_show_text(const XdpControl &c, const std::vector<std::pair<st
 	put_actions(o, t.by_action, false);
 	o << "\n";
 	for (const VmInfo &v : c.vms()) {
-		o << "vm " << v.slot.name << " (id " << v.id << "): tap " << v.slot.tap << " (ifindex " << v.slot.tap_ifindex
-		  << "), action " << vm_action_name(v.slot.action) << ", queue cpus " << cpu_list(v.slot.queue_cpu, v.slot.num_queue_cpus);
+		o << "vm " << v.slot.name << " (id " << v.id << "): tap " << v.slot.tap << " (ifindex "
+		  << v.slot.tap_ifindex << "), action " << vm_action_name(v.slot.action) << ", queue cpus "
+		  << cpu_list(v.slot.queue_cpu, v.slot.num_queue_cpus);
 		if (v.slot.rate_pps)
 			o << ", rate " << v.slot.rate_pps << " pps burst " << v.slot.rate_burst;
-		o << (v.has_policy ? ", RSS policy shared" : ", no RSS policy") << (v.eastwest ? ", east-west on" : "") << "\n";
+		o << (v.has_policy ? ", RSS policy shared" : ", no RSS policy")
+		  << (v.eastwest ? ", east-west on" : "") << "\n";
 		for (const auto &m : v.macs)
 			o << "  mac " << format_mac(m) << "\n";
 		for (const auto &p : v.prefixes)
 			o << "  prefix " << format_prefix(p) << "\n";
 		o << "  packets=" << v.totals.packets << " bytes=" << v.totals.bytes << " ";
 		put_actions(o, v.totals.by_action, false);
-		o << " eastwest=" << v.totals.eastwest << " no_policy=" << v.totals.no_policy << "\n  cpumap by cpu:";
+		o << " eastwest=" << v.totals.eastwest << " no_policy=" << v.totals.no_policy
+		  << "\n  cpumap by cpu:";
 		for (size_t i = 0; i < v.cpumap_by_cpu.size(); i++)
 			o << " " << i << ":" << v.cpumap_by_cpu[i];
 		o << "\n  guest queue:";
@@ -803,49 +862,56 @@ std::string format_show_text(const XdpControl &c, const std::vector<std::pair<st
 	}
 	for (const RuleInfo &r : c.rules())
 		o << "rule " << r.id << ": " << format_match(r.match) << " -> "
-		  << (r.action == VSTEER_XDP_VM ? "vm:" + r.vm : vm_action_name(r.action)) << " packets=" << r.totals.packets
-		  << " bytes=" << r.totals.bytes << "\n";
+		  << (r.action == VSTEER_XDP_VM ? "vm:" + r.vm : vm_action_name(r.action))
+		  << " packets=" << r.totals.packets << " bytes=" << r.totals.bytes << "\n";
 	return o.str();
 }
 
-std::string format_show_json(const XdpControl &c, const std::vector<std::pair<std::string, XdpDeviceState>> &devs)
+std::string format_show_json(const XdpControl &c,
+                             const std::vector<std::pair<std::string, XdpDeviceState>> &devs)
 {
 	std::ostringstream o;
 	o << "{\"devices\": [";
 	for (size_t i = 0; i < devs.size(); i++) {
 		const auto &[name, st] = devs[i];
-		o << (i ? ", " : "") << "{\"name\": \"" << json_escape(name) << "\", \"attached\": " << (st.attached ? "true" : "false")
-		  << ", \"prog_id\": " << st.prog_id << ", \"mode\": \"" << st.mode << "\", \"dispatcher\": "
-		  << (st.dispatcher ? "true" : "false") << ", \"other_programs\": [";
+		o << (i ? ", " : "") << "{\"name\": \"" << json_escape(name)
+		  << "\", \"attached\": " << (st.attached ? "true" : "false")
+		  << ", \"prog_id\": " << st.prog_id << ", \"mode\": \"" << st.mode
+		  << "\", \"dispatcher\": " << (st.dispatcher ? "true" : "false")
+		  << ", \"other_programs\": [";
 		for (size_t j = 0; j < st.other_programs.size(); j++)
 			o << (j ? ", " : "") << "\"" << json_escape(st.other_programs[j]) << "\"";
 		o << "]}";
 	}
 	vsteer_xdp_stats t = c.totals();
-	o << "], \"totals\": {\"packets\": " << t.packets << ", \"bytes\": " << t.bytes << ", \"matched_rule\": " << t.matched_rule
-	  << ", \"matched_mac\": " << t.matched_mac << ", \"matched_prefix\": " << t.matched_prefix
-	  << ", \"unmatched\": " << t.unmatched << ", \"stale_vm\": " << t.stale_vm << ", \"meta_fallback\": " << t.meta_fallback
+	o << "], \"totals\": {\"packets\": " << t.packets << ", \"bytes\": " << t.bytes
+	  << ", \"matched_rule\": " << t.matched_rule << ", \"matched_mac\": " << t.matched_mac
+	  << ", \"matched_prefix\": " << t.matched_prefix << ", \"unmatched\": " << t.unmatched
+	  << ", \"stale_vm\": " << t.stale_vm << ", \"meta_fallback\": " << t.meta_fallback
 	  << ", \"by_action\": {";
 	put_actions(o, t.by_action, true);
 	o << "}}, \"vms\": [";
 	auto vms = c.vms();
 	for (size_t i = 0; i < vms.size(); i++) {
 		const VmInfo &v = vms[i];
-		o << (i ? ", " : "") << "{\"id\": " << v.id << ", \"name\": \"" << json_escape(v.slot.name) << "\", \"tap\": \""
-		  << json_escape(v.slot.tap) << "\", \"tap_ifindex\": " << v.slot.tap_ifindex << ", \"action\": \""
-		  << vm_action_name(v.slot.action) << "\", \"queue_cpus\": [" << cpu_list(v.slot.queue_cpu, v.slot.num_queue_cpus)
+		o << (i ? ", " : "") << "{\"id\": " << v.id << ", \"name\": \"" << json_escape(v.slot.name)
+		  << "\", \"tap\": \"" << json_escape(v.slot.tap)
+		  << "\", \"tap_ifindex\": " << v.slot.tap_ifindex << ", \"action\": \""
+		  << vm_action_name(v.slot.action) << "\", \"queue_cpus\": ["
+		  << cpu_list(v.slot.queue_cpu, v.slot.num_queue_cpus)
 		  << "], \"rate_pps\": " << v.slot.rate_pps << ", \"burst\": " << v.slot.rate_burst
-		  << ", \"rss_policy\": " << (v.has_policy ? "true" : "false") << ", \"eastwest\": " << (v.eastwest ? "true" : "false")
-		  << ", \"macs\": [";
+		  << ", \"rss_policy\": " << (v.has_policy ? "true" : "false")
+		  << ", \"eastwest\": " << (v.eastwest ? "true" : "false") << ", \"macs\": [";
 		for (size_t j = 0; j < v.macs.size(); j++)
 			o << (j ? ", " : "") << "\"" << format_mac(v.macs[j]) << "\"";
 		o << "], \"prefixes\": [";
 		for (size_t j = 0; j < v.prefixes.size(); j++)
 			o << (j ? ", " : "") << "\"" << format_prefix(v.prefixes[j]) << "\"";
-		o << "], \"packets\": " << v.totals.packets << ", \"bytes\": " << v.totals.bytes << ", \"by_action\": {";
+		o << "], \"packets\": " << v.totals.packets << ", \"bytes\": " << v.totals.bytes
+		  << ", \"by_action\": {";
 		put_actions(o, v.totals.by_action, true);
-		o << "}, \"eastwest_packets\": " << v.totals.eastwest << ", \"no_policy\": " << v.totals.no_policy
-		  << ", \"cpumap_by_cpu\": [";
+		o << "}, \"eastwest_packets\": " << v.totals.eastwest
+		  << ", \"no_policy\": " << v.totals.no_policy << ", \"cpumap_by_cpu\": [";
 		for (size_t j = 0; j < v.cpumap_by_cpu.size(); j++)
 			o << (j ? ", " : "") << v.cpumap_by_cpu[j];
 		o << "], \"by_queue\": [";
@@ -857,8 +923,9 @@ std::string format_show_json(const XdpControl &c, const std::vector<std::pair<st
 	auto rs = c.rules();
 	for (size_t i = 0; i < rs.size(); i++) {
 		const RuleInfo &r = rs[i];
-		o << (i ? ", " : "") << "{\"id\": " << r.id << ", \"match\": \"" << json_escape(format_match(r.match))
-		  << "\", \"action\": \"" << (r.action == VSTEER_XDP_VM ? "vm:" + json_escape(r.vm) : vm_action_name(r.action))
+		o << (i ? ", " : "") << "{\"id\": " << r.id << ", \"match\": \""
+		  << json_escape(format_match(r.match)) << "\", \"action\": \""
+		  << (r.action == VSTEER_XDP_VM ? "vm:" + json_escape(r.vm) : vm_action_name(r.action))
 		  << "\", \"packets\": " << r.totals.packets << ", \"bytes\": " << r.totals.bytes << "}";
 	}
 	o << "]}\n";

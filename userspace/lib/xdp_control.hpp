@@ -14,7 +14,8 @@
 #include <string_view>
 #include <vector>
 
-namespace vsteer {
+namespace vsteer
+{
 
 using MacAddress = std::array<uint8_t, 6>;
 
@@ -41,16 +42,16 @@ struct RuleTarget {
 // Parsers: throw ConfigError naming the bad token.
 MacAddress parse_mac(std::string_view s);
 std::string format_mac(const MacAddress &m);
-IpPrefix parse_prefix(std::string_view s);                 // "10.0.0.0/24", "fd00::/64", host bits must be 0
+IpPrefix parse_prefix(std::string_view s); // "10.0.0.0/24", "fd00::/64", host bits must be 0
 std::string format_prefix(const IpPrefix &p);
-std::vector<uint16_t> parse_cpu_list(std::string_view s);  // "0,1,2,3" (CPU numbers, one per guest queue)
-uint32_t parse_vm_action(std::string_view s);              // tap|cpu|cpu-pass|pass|drop
+std::vector<uint16_t> parse_cpu_list(std::string_view s); // "0,1,2,3" (CPU numbers, one per guest queue)
+uint32_t parse_vm_action(std::string_view s);             // tap|cpu|cpu-pass|pass|drop
 const char *vm_action_name(uint32_t action);
 // "proto=udp src=10.0.0.1 dst=10.0.0.2 sport=1000 dport=53" (spaces or commas between;
 // proto tcp|udp|sctp|icmp|icmpv6 or a number; ICMP has no ports).
 RuleMatch parse_match(std::string_view s);
 std::string format_match(const RuleMatch &m);
-RuleTarget parse_rule_action(std::string_view s);          // pass|drop|vm:NAME
+RuleTarget parse_rule_action(std::string_view s); // pass|drop|vm:NAME
 vsteer_xdp_rule_key to_rule_key(const RuleMatch &m);
 RuleMatch from_rule_key(const vsteer_xdp_rule_key &k);
 
@@ -63,8 +64,8 @@ struct VmSpec {
 	uint32_t rate_pps = 0;            // 0: unlimited
 	uint32_t burst = 0;               // 0: rate / 100, at least 1
 	uint32_t action = VSTEER_XDP_CPU;
-	std::string rss_pin_dir;          // the tap's steering pins; empty: default_pin_dir(tap)
-	bool eastwest = false;            // attach the tc east-west program to the tap
+	std::string rss_pin_dir; // the tap's steering pins; empty: default_pin_dir(tap)
+	bool eastwest = false;   // attach the tc east-west program to the tap
 };
 
 struct VmInfo {
@@ -74,9 +75,9 @@ struct VmInfo {
 	std::vector<IpPrefix> prefixes;
 	bool has_policy = false;
 	bool eastwest = false;
-	vsteer_xdp_vm_stats totals{};             // summed over CPUs
-	std::vector<uint64_t> cpumap_by_cpu;      // cpumap_delivered per CPU
-	std::vector<uint64_t> packets_by_cpu;     // classified per CPU (the CPU the NIC queue ran on)
+	vsteer_xdp_vm_stats totals{};         // summed over CPUs
+	std::vector<uint64_t> cpumap_by_cpu;  // cpumap_delivered per CPU
+	std::vector<uint64_t> packets_by_cpu; // classified per CPU (the CPU the NIC queue ran on)
 };
 
 struct RuleInfo {
@@ -87,14 +88,15 @@ struct RuleInfo {
 	vsteer_xdp_rule_stats totals{};
 };
 
-class XdpControl {
+class XdpControl
+{
 public:
 	explicit XdpControl(XdpMaps &maps) : m_(maps) {}
 
 	// Adds a VM. `policy`: the tap's RSS maps; nullopt opens the tap's pins. Tests pass
 	// `tap_ifindex` to skip the device lookup. Returns the VM id.
 	uint32_t add_vm(const VmSpec &spec, std::optional<RssPolicyFds> policy = std::nullopt,
-			std::optional<unsigned> tap_ifindex = std::nullopt);
+	                std::optional<unsigned> tap_ifindex = std::nullopt);
 	void del_vm(const std::string &name);
 	uint32_t add_rule(const RuleMatch &match, const RuleTarget &target);
 	void del_rule(uint32_t id);
@@ -111,7 +113,9 @@ private:
 };
 
 // `xdp show` output.
-std::string format_show_text(const XdpControl &c, const std::vector<std::pair<std::string, XdpDeviceState>> &devs);
-std::string format_show_json(const XdpControl &c, const std::vector<std::pair<std::string, XdpDeviceState>> &devs);
+std::string format_show_text(const XdpControl &c,
+                             const std::vector<std::pair<std::string, XdpDeviceState>> &devs);
+std::string format_show_json(const XdpControl &c,
+                             const std::vector<std::pair<std::string, XdpDeviceState>> &devs);
 
 } // namespace vsteer

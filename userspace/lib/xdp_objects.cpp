@@ -18,20 +18,22 @@
 #include <fstream>
 #include <xdp/libxdp.h>
 
-namespace vsteer {
+namespace vsteer
+{
 namespace fs = std::filesystem;
 
-namespace {
+namespace
+{
 
 constexpr const char *kClassifyName = "vsteer_classify";
 constexpr uint32_t kCpumapQsize = 2048;
 constexpr uint32_t kTcHandle = 0x5654; // "VT"
 constexpr uint32_t kTcPriority = 1;
 
-const char *const kMapNames[] = {"xdp_vms",      "xdp_macs",      "xdp_prefix4",   "xdp_prefix6",
-				 "xdp_rules",    "xdp_rate",      "xdp_tap_devmap", "xdp_cpumap",
-				 "xdp_vm_config", "xdp_vm_key",   "xdp_vm_table",  "xdp_toeplitz_cache",
-				 "xdp_vm_stats", "xdp_rule_stats", "xdp_stats"};
+const char *const kMapNames[] = {"xdp_vms",       "xdp_macs",       "xdp_prefix4",    "xdp_prefix6",
+                                 "xdp_rules",     "xdp_rate",       "xdp_tap_devmap", "xdp_cpumap",
+                                 "xdp_vm_config", "xdp_vm_key",     "xdp_vm_table",   "xdp_toeplitz_cache",
+                                 "xdp_vm_stats",  "xdp_rule_stats", "xdp_stats"};
 
 int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list args)
 {
@@ -57,7 +59,8 @@ int libbpf_capture(enum libbpf_print_level level, const char *fmt, va_list args)
 	return n;
 }
 
-class LibbpfLogCapture {
+class LibbpfLogCapture
+{
 public:
 	LibbpfLogCapture()
 	{
@@ -96,7 +99,7 @@ UniqueFd open_pin(const std::string &dir, const char *name)
 	int fd = bpf_obj_get(path.c_str());
 	if (fd < 0)
 		throw_errno(path, "open pinned XDP map",
-			    "create the classifier's maps first (`vsteer xdp attach` or `vsteer vm add`)");
+		            "create the classifier's maps first (`vsteer xdp attach` or `vsteer vm add`)");
 	return UniqueFd(fd);
 }
 
@@ -115,7 +118,7 @@ unsigned ifindex_of(const std::string &dev)
 	unsigned idx = if_nametoindex(dev.c_str());
 	if (!idx)
 		throw Error(ENODEV, "device " + dev, "look up",
-			    "no such interface in this network namespace (see `ip link`)");
+		            "no such interface in this network namespace (see `ip link`)");
 	return idx;
 }
 
@@ -125,7 +128,8 @@ void mkdir_p(const std::string &dir)
 	std::error_code ec;
 	fs::create_directories(dir, ec);
 	if (ec)
-		throw Error(ec.value(), dir, "create the XDP pin directory", "is /sys/fs/bpf a bpf filesystem?");
+		throw Error(ec.value(), dir, "create the XDP pin directory",
+		            "is /sys/fs/bpf a bpf filesystem?");
 }
 
 void configure_skeleton(::xdp_classify *skel)
@@ -150,7 +154,8 @@ void reuse_pins(bpf_object *obj, const std::string &dir)
 		int err = bpf_map__reuse_fd(map, fd);
 		::close(fd);
 		if (err)
-			throw Error(-err, path, "reuse the pinned map", "remove it with `vsteer xdp detach --unpin`");
+			throw Error(-err, path, "reuse the pinned map",
+			            "remove it with `vsteer xdp detach --unpin`");
 		bpf_map__set_pin_path(map, nullptr);
 	}
 }
@@ -201,7 +206,10 @@ xdp_multiprog *get_multiprog(unsigned ifindex, const std::string &dev)
 	return mp;
 }
 
-bool is_ours(const xdp_program *p) { return p && std::string(xdp_program__name(p)) == kClassifyName; }
+bool is_ours(const xdp_program *p)
+{
+	return p && std::string(xdp_program__name(p)) == kClassifyName;
+}
 
 xdp_program *find_ours(xdp_multiprog *mp)
 {
@@ -213,7 +221,10 @@ xdp_program *find_ours(xdp_multiprog *mp)
 	return nullptr;
 }
 
-enum xdp_attach_mode to_libxdp(XdpMode m) { return m == XdpMode::Native ? XDP_MODE_NATIVE : XDP_MODE_SKB; }
+enum xdp_attach_mode to_libxdp(XdpMode m)
+{
+	return m == XdpMode::Native ? XDP_MODE_NATIVE : XDP_MODE_SKB;
+}
 
 std::optional<XdpMode> from_libxdp(enum xdp_attach_mode m)
 {
@@ -241,7 +252,8 @@ void fill_cpumap(::xdp_classify *skel)
 		val.qsize = kCpumapQsize;
 		val.bpf_prog.fd = prog_fd;
 		if (bpf_map_update_elem(bpf_map__fd(skel->maps.xdp_cpumap), &cpu, &val, BPF_ANY))
-			throw_errno("map xdp_cpumap", "set CPU " + std::to_string(cpu) + " with the cpumap program");
+			throw_errno("map xdp_cpumap",
+			            "set CPU " + std::to_string(cpu) + " with the cpumap program");
 	}
 }
 
@@ -322,9 +334,10 @@ XdpMaps XdpMaps::create_or_open(const std::string &dir)
 		SkelGuard g{open_skeleton(dir)};
 		int err = ::xdp_classify::load(g.skel);
 		if (err)
-			throw Error(-err, "BPF object xdp_classify", "load to create the maps in " + dir,
-				    "needs root (CAP_BPF, CAP_NET_ADMIN); a map pinned there by another version "
-				    "must be removed (`vsteer xdp detach --unpin`)");
+			throw Error(
+			    -err, "BPF object xdp_classify", "load to create the maps in " + dir,
+			    "needs root (CAP_BPF, CAP_NET_ADMIN); a map pinned there by another version "
+			    "must be removed (`vsteer xdp detach --unpin`)");
 	}
 	return open_pinned(dir);
 }
@@ -360,7 +373,8 @@ XdpTestObjects::XdpTestObjects()
 		configure_skeleton(skel_);
 		int err = ::xdp_classify::load(skel_);
 		if (err)
-			throw Error(-err, "BPF object xdp_classify", "load", "needs root (CAP_BPF, CAP_NET_ADMIN)");
+			throw Error(-err, "BPF object xdp_classify", "load",
+			            "needs root (CAP_BPF, CAP_NET_ADMIN)");
 		maps_ = XdpMaps::from_skeleton(skel_);
 	} catch (...) {
 		::xdp_classify::destroy(skel_);
@@ -368,15 +382,25 @@ XdpTestObjects::XdpTestObjects()
 	}
 }
 
-XdpTestObjects::~XdpTestObjects() { ::xdp_classify::destroy(skel_); }
-int XdpTestObjects::classify_fd() const { return bpf_program__fd(skel_->progs.vsteer_classify); }
-int XdpTestObjects::cpumap_prog_fd() const { return bpf_program__fd(skel_->progs.vsteer_cpumap); }
+XdpTestObjects::~XdpTestObjects()
+{
+	::xdp_classify::destroy(skel_);
+}
+int XdpTestObjects::classify_fd() const
+{
+	return bpf_program__fd(skel_->progs.vsteer_classify);
+}
+int XdpTestObjects::cpumap_prog_fd() const
+{
+	return bpf_program__fd(skel_->progs.vsteer_cpumap);
+}
 
 RssPolicyMaps::RssPolicyMaps()
 {
 	auto create = [](const char *name, uint32_t value_size, uint32_t entries) {
 		LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_MMAPABLE);
-		int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), value_size, entries, &opts);
+		int fd =
+		    bpf_map_create(BPF_MAP_TYPE_ARRAY, name, sizeof(uint32_t), value_size, entries, &opts);
 		if (fd < 0)
 			throw_errno(std::string("map ") + name, "create", "needs root (CAP_BPF)");
 		return UniqueFd(fd);
@@ -400,10 +424,13 @@ void RssPolicyMaps::write(const RssConfig &c)
 		throw_errno("map config", "update");
 }
 
-const char *xdp_mode_name(XdpMode m) { return m == XdpMode::Native ? "native" : "generic"; }
+const char *xdp_mode_name(XdpMode m)
+{
+	return m == XdpMode::Native ? "native" : "generic";
+}
 
 static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<XdpMode> mode,
-				       const std::string &pin_dir);
+                                       const std::string &pin_dir);
 
 XdpAttachReport xdp_attach(const std::string &dev, std::optional<XdpMode> mode, const std::string &pin_dir)
 {
@@ -417,7 +444,7 @@ XdpAttachReport xdp_attach(const std::string &dev, std::optional<XdpMode> mode, 
 }
 
 static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<XdpMode> mode,
-				       const std::string &pin_dir)
+                                       const std::string &pin_dir)
 {
 	quiet_libxdp();
 	unsigned ifindex = ifindex_of(dev);
@@ -431,30 +458,31 @@ static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<Xdp
 	if (cur.mp && xdp_multiprog__is_legacy(cur.mp)) {
 		if (!old)
 			throw Error(EEXIST, obj,
-				    std::string("attach: another XDP program (") +
-					    xdp_program__name(xdp_multiprog__main_prog(cur.mp)) +
-					    ") is attached without libxdp's dispatcher",
-				    "detach it first (`ip link set dev " + dev + " xdp off`)");
+			            std::string("attach: another XDP program (") +
+			                xdp_program__name(xdp_multiprog__main_prog(cur.mp)) +
+			                ") is attached without libxdp's dispatcher",
+			            "detach it first (`ip link set dev " + dev + " xdp off`)");
 		// Single program (no dispatcher, e.g. the kernel refuses freplace): swap it
 		// atomically with XDP_FLAGS_REPLACE, the device is never without a program.
 		auto cur_mode = from_libxdp(xdp_multiprog__attach_mode(cur.mp));
 		if (!cur_mode)
-			throw Error(EOPNOTSUPP, obj, "replace: the classifier is attached in an unsupported mode");
+			throw Error(EOPNOTSUPP, obj,
+			            "replace: the classifier is attached in an unsupported mode");
 		if (mode && *mode != *cur_mode)
 			throw Error(EBUSY, obj,
-				    std::string("replace: the classifier is attached in ") + xdp_mode_name(*cur_mode) +
-					    " mode, not " + xdp_mode_name(*mode),
-				    "run `vsteer xdp detach --dev " + dev + "` first to change the mode");
+			            std::string("replace: the classifier is attached in ") +
+			                xdp_mode_name(*cur_mode) + " mode, not " + xdp_mode_name(*mode),
+			            "run `vsteer xdp detach --dev " + dev + "` first to change the mode");
 		int err = ::xdp_classify::load(g.skel);
 		if (err)
 			throw Error(-err, "BPF object xdp_classify", "load");
 		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(old));
 		__u32 flags = XDP_FLAGS_REPLACE |
-			      (*cur_mode == XdpMode::Native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
+		              (*cur_mode == XdpMode::Native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
 		int fd = bpf_program__fd(g.skel->progs.vsteer_classify);
 		if (bpf_xdp_attach(static_cast<int>(ifindex), fd, flags, &opts))
 			throw_errno(obj, "replace the classifier (XDP_FLAGS_REPLACE)",
-				    "the attached program changed meanwhile; retry");
+			            "the attached program changed meanwhile; retry");
 		rep.how = "replaced in place";
 		rep.mode = *cur_mode;
 		rep.prog_id = prog_id_of(fd);
@@ -464,7 +492,8 @@ static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<Xdp
 			auto cur_mode = from_libxdp(xdp_multiprog__attach_mode(cur.mp));
 			if (mode && cur_mode && *mode != *cur_mode)
 				throw Error(EBUSY, obj, "replace: the dispatcher runs in another mode",
-					    "run `vsteer xdp detach --dev " + dev + "` first to change the mode");
+				            "run `vsteer xdp detach --dev " + dev +
+				                "` first to change the mode");
 			if (cur_mode)
 				m = *cur_mode;
 		}
@@ -472,17 +501,20 @@ static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<Xdp
 		xdp_program *prog = xdp_program__create(&popts);
 		long perr = libxdp_get_error(prog);
 		if (perr)
-			throw Error(static_cast<int>(-perr), "BPF object xdp_classify", "create the libxdp program");
+			throw Error(static_cast<int>(-perr), "BPF object xdp_classify",
+			            "create the libxdp program");
 		int err = xdp_program__attach(prog, static_cast<int>(ifindex), to_libxdp(m), 0);
 		if (err) {
 			xdp_program__close(prog);
-			throw Error(-err, obj, std::string("attach the classifier in ") + xdp_mode_name(m) + " mode",
-				    m == XdpMode::Native ? "the driver may lack native XDP; try --mode generic" : "");
+			throw Error(
+			    -err, obj, std::string("attach the classifier in ") + xdp_mode_name(m) + " mode",
+			    m == XdpMode::Native ? "the driver may lack native XDP; try --mode generic" : "");
 		}
 		rep.prog_id = xdp_program__id(prog);
 		// A dispatcher now holds both the old and the new classifier; the old one goes.
 		if (old) {
-			err = xdp_program__detach(old, static_cast<int>(ifindex), xdp_multiprog__attach_mode(cur.mp), 0);
+			err = xdp_program__detach(old, static_cast<int>(ifindex),
+			                          xdp_multiprog__attach_mode(cur.mp), 0);
 			if (err) {
 				xdp_program__close(prog);
 				throw Error(-err, obj, "remove the previous classifier from the dispatcher");
@@ -508,7 +540,7 @@ void xdp_detach(const std::string &dev)
 	xdp_program *ours = cur.mp ? find_ours(cur.mp) : nullptr;
 	if (!ours)
 		throw Error(ENOENT, "device " + dev, "detach: the classifier is not attached here",
-			    "`vsteer xdp show` lists where it is");
+		            "`vsteer xdp show` lists where it is");
 	int err = xdp_program__detach(ours, static_cast<int>(ifindex), xdp_multiprog__attach_mode(cur.mp), 0);
 	if (err)
 		throw Error(-err, "device " + dev, "detach the classifier");
@@ -524,10 +556,18 @@ XdpDeviceState xdp_device_state(const std::string &dev)
 		return st;
 	st.dispatcher = !xdp_multiprog__is_legacy(cur.mp);
 	switch (xdp_multiprog__attach_mode(cur.mp)) {
-	case XDP_MODE_NATIVE: st.mode = "native"; break;
-	case XDP_MODE_SKB: st.mode = "generic"; break;
-	case XDP_MODE_HW: st.mode = "hw"; break;
-	default: st.mode = "unspecified"; break;
+	case XDP_MODE_NATIVE:
+		st.mode = "native";
+		break;
+	case XDP_MODE_SKB:
+		st.mode = "generic";
+		break;
+	case XDP_MODE_HW:
+		st.mode = "hw";
+		break;
+	default:
+		st.mode = "unspecified";
+		break;
 	}
 	auto note = [&](xdp_program *p) {
 		if (is_ours(p)) {
@@ -540,7 +580,8 @@ XdpDeviceState xdp_device_state(const std::string &dev)
 	if (xdp_multiprog__is_legacy(cur.mp))
 		note(xdp_multiprog__main_prog(cur.mp));
 	else
-		for (xdp_program *p = xdp_multiprog__next_prog(nullptr, cur.mp); p; p = xdp_multiprog__next_prog(p, cur.mp))
+		for (xdp_program *p = xdp_multiprog__next_prog(nullptr, cur.mp); p;
+		     p = xdp_multiprog__next_prog(p, cur.mp))
 			note(p);
 	return st;
 }
@@ -576,7 +617,7 @@ void eastwest_attach(const std::string &tap, const std::string &pin_dir)
 	if (err && err != -EEXIST)
 		throw Error(-err, "tap " + tap, "create the clsact qdisc");
 	LIBBPF_OPTS(bpf_tc_opts, opts, .prog_fd = bpf_program__fd(skel->progs.vsteer_eastwest),
-		    .flags = BPF_TC_F_REPLACE, .handle = kTcHandle, .priority = kTcPriority);
+	            .flags = BPF_TC_F_REPLACE, .handle = kTcHandle, .priority = kTcPriority);
 	err = bpf_tc_attach(&hook, &opts);
 	if (err)
 		throw Error(-err, "tap " + tap, "attach the east-west program on tc ingress");

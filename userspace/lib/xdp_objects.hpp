@@ -15,7 +15,8 @@
 
 struct xdp_classify;
 
-namespace vsteer {
+namespace vsteer
+{
 
 // $VSTEER_XDP_PIN_DIR or VSTEER_XDP_PIN_ROOT.
 std::string default_xdp_pin_dir();
@@ -64,7 +65,8 @@ struct XdpMaps {
 };
 
 // A loaded classifier without pins (BPF_PROG_TEST_RUN tests and the bench).
-class XdpTestObjects {
+class XdpTestObjects
+{
 public:
 	XdpTestObjects();
 	~XdpTestObjects();
@@ -87,7 +89,8 @@ struct RssPolicyFds {
 
 // Standalone policy maps in the QEMU layout, as QEMU's ebpf-rss-fds creates them
 // (tests and the bench; a real VM's come from the tap's pins).
-class RssPolicyMaps {
+class RssPolicyMaps
+{
 public:
 	RssPolicyMaps();
 	void write(const struct RssConfig &c); // table, then key, then config (like SteeringObjects)
@@ -101,7 +104,7 @@ enum class XdpMode { Native, Generic };
 const char *xdp_mode_name(XdpMode m);
 
 struct XdpAttachReport {
-	std::string how;    // "attached", "replaced in place", "replaced in dispatcher", ...
+	std::string how; // "attached", "replaced in place", "replaced in dispatcher", ...
 	bool dispatcher = false;
 	uint32_t prog_id = 0;
 	XdpMode mode = XdpMode::Native;
@@ -109,9 +112,9 @@ struct XdpAttachReport {
 
 // What is attached to a device (for `xdp show`).
 struct XdpDeviceState {
-	bool attached = false;       // our classifier is on the device
-	bool dispatcher = false;     // through libxdp's dispatcher
-	std::string mode;            // native, skb, hw, ...
+	bool attached = false;   // our classifier is on the device
+	bool dispatcher = false; // through libxdp's dispatcher
+	std::string mode;        // native, skb, hw, ...
 	uint32_t prog_id = 0;
 	std::vector<std::string> other_programs; // names of other programs on the device
 };
