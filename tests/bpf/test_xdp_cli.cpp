@@ -61,6 +61,7 @@ public:
 		               " " VSTEER_BINARY " " + args);
 	}
 	std::string state() { return run("xdp show --json").text; }
+	const std::string &pin_dir() const { return pin_; }
 
 private:
 	std::string id_, ns_, pin_;
@@ -149,6 +150,18 @@ TEST_CASE("xdp cli: bad input is refused precisely and changes nothing")
 		CHECK(o.rc != 0);
 		CHECK(o.text.find(c.message) != std::string::npos);
 		CHECK(w.state() == before);
+	}
+
+	// The counters are BTF-typed: bpftool prints their field names.
+	for (const char *map : {"xdp_vm_stats", "xdp_rule_stats", "xdp_stats"}) {
+		Out dump = capture(std::string("/usr/sbin/bpftool map dump pinned ") + w.pin_dir() + "/" + map);
+		INFO(dump.text);
+		CHECK(dump.rc == 0);
+		CHECK(dump.text.find("\"packets\": 0") != std::string::npos);
+		if (std::string(map) != "xdp_rule_stats")
+			CHECK(dump.text.find("\"redirect_tap\": 0") != std::string::npos);
+		if (std::string(map) == "xdp_vm_stats")
+			CHECK(dump.text.find("\"cpumap_delivered\": 0") != std::string::npos);
 	}
 
 	// And the same commands, corrected, are accepted.

@@ -118,17 +118,27 @@ std::unique_ptr<Tap> make_tap(const std::string &name, unsigned queues)
 	return t;
 }
 
-// Reads every frame waiting on each queue (after a short settle time). Returns per queue.
-std::vector<std::vector<Bytes>> drain(const Tap &t, int settle_ms = 150)
+// Reads the frames arriving on each queue until `expect` frames came (or 2 s passed),
+// then for `settle_ms` more to catch any extra one. Returns them per queue.
+std::vector<std::vector<Bytes>> drain(const Tap &t, int settle_ms = 150, size_t expect = 0)
 {
-	std::this_thread::sleep_for(std::chrono::milliseconds(settle_ms));
 	std::vector<std::vector<Bytes>> out(t.fds.size());
-	for (size_t q = 0; q < t.fds.size(); q++) {
-		uint8_t buf[2048];
-		ssize_t n;
-		while ((n = read(t.fds[q], buf, sizeof(buf))) > 0)
-			out[q].emplace_back(buf, buf + n);
-	}
+	auto read_all = [&] {
+		size_t n = 0;
+		for (size_t q = 0; q < t.fds.size(); q++) {
+			uint8_t buf[2048];
+			ssize_t len;
+			while ((len = read(t.fds[q], buf, sizeof(buf))) > 0)
+				out[q].emplace_back(buf, buf + len);
+			n += out[q].size();
+		}
+		return n;
+	};
+	auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+	while (expect && read_all() < expect && std::chrono::steady_clock::now() < deadline)
+		std::this_thread::sleep_for(std::chrono::milliseconds(5));
+	std::this_thread::sleep_for(std::chrono::milliseconds(settle_ms));
+	read_all();
 	return out;
 }
 
@@ -335,7 +345,7 @@ TEST_CASE("xdp netns: frames reach their VM's tap, pass through the stack, or ar
 	for (int i = 0; i < 4; i++)
 		w.send(udp_to(w.vh_mac, "10.99.0.2", "10.99.0.1", 4444, 5555)); // unmatched: the stack
 
-	auto ra = drain(ta), rb = drain(tb);
+	auto ra = drain(ta, 50, 23), rb = drain(tb, 50, 20);
 	CHECK(total(ra) == 23);
 	CHECK(total(rb) == 20);
 	size_t got = 0;
@@ -393,7 +403,7 @@ TEST_CASE("xdp netns: the cpumap CPU and the tap queue follow the guest's RSS po
 		VmInfo before = vm_info(w, "c");
 		for (int i = 0; i < 3; i++)
 			w.send(f);
-		auto got = drain(tc, 100);
+		auto got = drain(tc, 30, 3);
 		VmInfo after = vm_info(w, "c");
 		INFO("flow " << flow << " reference queue " << q);
 		CHECK(got[q].size() == 3);
@@ -417,7 +427,7 @@ TEST_CASE("xdp netns: the cpumap CPU and the tap queue follow the guest's RSS po
 	policy.write(moved);
 	VmInfo before = vm_info(w, "c");
 	w.send(f);
-	auto got = drain(tc, 100);
+	auto got = drain(tc, 30, 1);
 	VmInfo after = vm_info(w, "c");
 	CHECK(got[1 - q].size() == 1);
 	CHECK(got[q].empty());
@@ -490,7 +500,7 @@ TEST_CASE("xdp netns: east-west frames go from one VM's tap to the other's witho
 	// A frame to a MAC nobody owns stays on the normal path (no bridge: nowhere).
 	Bytes other = udp_to(kMacC, "10.0.0.1", "10.0.0.3", 1234, 80);
 	REQUIRE(write(t1.fds[0], other.data(), other.size()) == static_cast<ssize_t>(other.size()));
-	auto got2 = drain(t2), got1 = drain(t1, 0);
+	auto got2 = drain(t2, 50, 5), got1 = drain(t1, 0);
 	REQUIRE(got2[0].size() == 5);
 	CHECK(got2[0][0] == f);
 	CHECK(got1[0].empty());
@@ -583,7 +593,7 @@ TEST_CASE("xdp netns: generic mode steers to the guest policy's CPU too")
 		VmInfo before = vm_info(w, "g");
 		for (int i = 0; i < 2; i++)
 			w.send(f);
-		auto got = drain(tg, 100);
+		auto got = drain(tg, 30, 2);
 		VmInfo after = vm_info(w, "g");
 		INFO("flow " << flow << " reference queue " << q);
 		CHECK(total(got) == 2); // in generic mode the tap's own steering decides the queue
@@ -652,7 +662,7 @@ TEST_CASE("xdp netns: coexistence with another program loaded through libxdp")
 		bpf_prog_get_info_by_fd(xdp_program__fd(other), &before, &len);
 		for (int i = 0; i < 10; i++)
 			w.send(udp_to(kMacA, "192.0.2.1", "198.51.100.3", 1, 2));
-		auto got = drain(t);
+		auto got = drain(t, 50, 10);
 		len = sizeof(after);
 		bpf_prog_get_info_by_fd(xdp_program__fd(other), &after, &len);
 		if (stats_fd >= 0)
