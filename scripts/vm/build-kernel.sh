@@ -62,7 +62,7 @@ if [ "$variant" = patched ]; then
 	# the series may add options of its own; they are enabled by default
 	:
 fi
-mk olddefconfig >/dev/null
+mk olddefconfig >/dev/null 2>&1
 missing=0
 while read -r line; do
 	case $line in
@@ -93,10 +93,13 @@ fi
 
 tmp=$out.tmp.$$
 rm -rf "$tmp"
-mkdir -p "$tmp"
+mkdir -p "$tmp/headers/include"
 cp "$tree/arch/x86/boot/bzImage" "$tmp/bzImage"
 cp "$tree/.config" "$tmp/config"
-mk headers_install INSTALL_HDR_PATH="$tmp/headers" >/dev/null
+# = make headers_install, without its rsync dependency: the sanitized uapi
+# headers that `make headers` leaves in usr/include
+mk headers >/dev/null
+(cd "$tree/usr/include" && find . -name '*.h' -exec cp --parents {} "$tmp/headers/include/" \;)
 if [ -x "$tree/usr/gen_init_cpio" ]; then
 	cp "$tree/usr/gen_init_cpio" "$tmp/gen_init_cpio"
 else

@@ -42,7 +42,8 @@ declare -A image
 for v in patched baseline; do
 	case " $variants " in *" $v "*) ;; *) continue ;; esac
 	s=$(date +%s)
-	image[$v]=$("$VM_SCRIPTS_DIR/build-kernel.sh" "$v")
+	# (olddefconfig's "override: reassigning" notes are expected: the fragment overrides)
+	image[$v]=$("$VM_SCRIPTS_DIR/build-kernel.sh" "$v" 2> >(grep -v 'override: reassigning' >&2))
 	log "$v kernel ready in $(($(date +%s) - s)) s: ${image[$v]}"
 done
 headers_from=${image[patched]:-}
