@@ -1,22 +1,17 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // The real steering program (BPF_PROG_TEST_RUN on this kernel) against the C++ reference:
-// generated frames under many configurations, compared on queue, cb[0] and cb[1]; and live
-// updates through the mmapped maps, which must be used by the very next packet.
-#include "frame_generator.hpp"
+// generated frames under many configurations, every truncation of frames covering each
+// parsing step, and QEMU's raw map bytes; compared on the queue, cb[0] and cb[1].
 #include "privileges.hpp"
-#include "rss_reference.hpp"
-#include "steering_harness.hpp"
+#include "prog_run_support.hpp"
 
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <sstream>
-#include <thread>
-#include <atomic>
-#include <bit>
 #include <cstring>
+#include <sstream>
 
 using namespace vsteer;
 using namespace vsteer::test;
@@ -24,45 +19,12 @@ using namespace vsteer::test;
 namespace
 {
 
-constexpr uint64_t kDefaultSeed = 0x5eed0f7a6b1e;
 constexpr size_t kFramesPerConfig = 6500;
-
-uint64_t test_seed()
-{
-	const char *env = std::getenv("VSTEER_TEST_SEED");
-	return env ? std::strtoull(env, nullptr, 0) : kDefaultSeed;
-}
-
-// One loaded program for the whole suite (loading and verifying takes ~0.4 s); every test
-// writes a complete configuration before its first packet.
-SteeringHarness &harness()
-{
-	static SteeringHarness h;
-	return h;
-}
 
 struct NamedConfig {
 	std::string name;
 	RssConfig config;
 };
-
-std::vector<uint16_t> random_table(Rng &rng, size_t len, uint32_t queues)
-{
-	std::vector<uint16_t> t(len);
-	for (auto &q : t)
-		q = static_cast<uint16_t>(rng.below(queues));
-	return t;
-}
-
-RssConfig make_config(Rng &rng, uint32_t types, size_t table_len, uint32_t queues = 256)
-{
-	RssConfig c;
-	c.key = rng.array<VSTEER_KEY_SIZE>();
-	c.hash_types = types;
-	c.table = random_table(rng, table_len, queues);
-	c.unclassified_queue = static_cast<uint16_t>(rng.below(queues));
-	return c;
-}
 
 // Fixed corner configurations, then every table size 1..128 with random types and keys.
 std::vector<NamedConfig> test_configs(Rng &rng)
@@ -95,34 +57,6 @@ std::vector<NamedConfig> test_configs(Rng &rng)
 		add("table of " + std::to_string(len) + ", random types",
 		    make_config(rng, rng.below(VSTEER_HASH_ALL + 1), len));
 	return out;
-}
-
-std::string hex(std::span<const uint8_t> b)
-{
-	static const char digits[] = "0123456789abcdef";
-	std::string s;
-	for (uint8_t x : b) {
-		s += digits[x >> 4];
-		s += digits[x & 15];
-	}
-	return s;
-}
-
-std::string show(const ProgOutput &o)
-{
-	return "queue " + std::to_string(o.queue) + " hash 0x" +
-	       [&] {
-		       char buf[16];
-		       std::snprintf(buf, sizeof(buf), "%08x", o.hash);
-		       return std::string(buf);
-	       }() +
-	       " report " + std::to_string(o.report);
-}
-
-ProgOutput expected_output(const RssConfig &c, std::span<const uint8_t> frame)
-{
-	RssResult r = compute_rss(c, frame);
-	return {r.queue, r.hash, r.report};
 }
 
 struct Tally {
@@ -197,167 +131,6 @@ TEST_CASE("steering program equals the reference on generated frames under many 
 	for (uint8_t r = 0; r < VSTEER_REPORT_COUNT; r++)
 		CHECK_MESSAGE(t.by_report[r] > 100,
 		              "report " << report_name(r) << " seen only " << t.by_report[r]);
-}
-
-namespace
-{
-
-// Frames whose hash depends on every key byte (IPv6 TCP: 36 input bytes use key bits
-// 0..319) and on few of them (IPv4: 8 or 12 bytes).
-std::vector<Bytes> probe_frames()
-{
-	return {
-	    FrameBuilder().ipv6("2001:db8::1", "2001:db8::2").tcp(49152, 443).build(),
-	    FrameBuilder()
-		.ipv6("fd00::17", "fd00::42")
-		.ext(dest_home_address(ipv6_addr("2001:db8:ffff::9")))
-		.udp(5000, 53)
-		.build(),
-	    FrameBuilder().ipv4("192.0.2.1", "198.51.100.7").tcp(1234, 80).build(),
-	    FrameBuilder().qinq(10, 20).ipv4("10.0.0.1", "10.0.0.2").udp(4789, 4789).build(),
-	};
-}
-
-} // namespace
-
-TEST_CASE("a key written through the mmapped key map is used by the very next packet")
-{
-	if (!require_privileges("BPF_PROG_TEST_RUN of the steering program"))
-		return;
-	SteeringHarness &h = harness();
-	Rng rng(test_seed() ^ 0x6b6579);
-	RssConfig c = make_config(rng, VSTEER_HASH_ALL, 128);
-	h.write(c);
-	const auto frames = probe_frames();
-
-	SUBCASE("random keys, one packet each")
-	{
-		for (int round = 0; round < 400; round++) {
-			c.key = rng.array<VSTEER_KEY_SIZE>();
-			h.write_key(c.key);
-			const Bytes &f = frames[static_cast<size_t>(round) % frames.size()];
-			REQUIRE(h.run(f) == expected_output(c, f));
-		}
-	}
-	SUBCASE("keys that differ from the previous one in a single byte, at every position")
-	{
-		// Only a full comparison of all 40 bytes catches a change in the last one.
-		for (size_t pos = 0; pos < VSTEER_KEY_SIZE; pos++) {
-			for (uint8_t bit = 1; bit; bit = static_cast<uint8_t>(bit << 1)) {
-				c.key[pos] ^= bit;
-				h.write_key(c.key);
-				INFO("key byte " << pos << " bit value " << int(bit));
-				REQUIRE(h.run(frames[0]) == expected_output(c, frames[0]));
-			}
-		}
-	}
-	SUBCASE("switching back to an earlier key")
-	{
-		RssKey a = c.key, b = rng.array<VSTEER_KEY_SIZE>();
-		for (int round = 0; round < 50; round++) {
-			c.key = round % 2 ? b : a;
-			h.write_key(c.key);
-			for (const Bytes &f : frames)
-				REQUIRE(h.run(f) == expected_output(c, f));
-		}
-	}
-}
-
-TEST_CASE("config and indirection table writes are used by the very next packet")
-{
-	if (!require_privileges("BPF_PROG_TEST_RUN of the steering program"))
-		return;
-	SteeringHarness &h = harness();
-	Rng rng(test_seed() ^ 0x636667);
-	RssConfig c = make_config(rng, VSTEER_HASH_ALL, 128);
-	h.write(c);
-	const auto frames = probe_frames();
-
-	SUBCASE("hash types")
-	{
-		for (int round = 0; round < 300; round++) {
-			c.hash_types = rng.below(VSTEER_HASH_ALL + 1);
-			h.write_map_config(to_map_config(c));
-			for (const Bytes &f : frames)
-				REQUIRE(h.run(f) == expected_output(c, f));
-		}
-	}
-	SUBCASE("the table entry the hash selects")
-	{
-		const Bytes &f = frames[2];
-		const RssResult r = compute_rss(c, f);
-		REQUIRE(r.report == VSTEER_REPORT_TCPV4);
-		const size_t index = r.hash & (c.table.size() - 1);
-		for (uint16_t q = 0; q < VSTEER_MAX_QUEUES; q++) {
-			h.write_table_entry(index, q);
-			REQUIRE(h.run(f).queue == q);
-		}
-	}
-	SUBCASE("table length, redirect and unclassified queue")
-	{
-		for (int round = 0; round < 300; round++) {
-			size_t len = size_t{1} << rng.below(8);
-			c.table = random_table(rng, len, VSTEER_MAX_QUEUES);
-			c.redirect = rng.percent(80);
-			c.unclassified_queue = static_cast<uint16_t>(rng.below(VSTEER_MAX_QUEUES));
-			h.write(c);
-			for (const Bytes &f : frames)
-				REQUIRE(h.run(f) == expected_output(c, f));
-		}
-	}
-}
-
-TEST_CASE("a key rewritten while the program rebuilds its table never leaves a stale table behind")
-{
-	if (!require_privileges("BPF_PROG_TEST_RUN of the steering program"))
-		return;
-	if (std::thread::hardware_concurrency() < 2) {
-		MESSAGE("SKIPPED: needs two CPUs to race a key writer against the program");
-		return;
-	}
-	SteeringHarness &h = harness();
-	Rng rng(test_seed() ^ 0x72616365);
-	RssConfig c = make_config(rng, VSTEER_HASH_ALL, 128);
-	h.write(c);
-	const Bytes frame = probe_frames()[0]; // IPv6 TCP: the hash uses all 40 key bytes
-	const RssKey keys[2] = {rng.array<VSTEER_KEY_SIZE>(), rng.array<VSTEER_KEY_SIZE>()};
-	size_t stale = 0;
-	constexpr int kTrials = 100;
-	size_t overlapped = 0;
-	for (int trial = 0; trial < kTrials; trial++) {
-		std::atomic<bool> stop{false};
-		std::atomic<int> last{-1};
-		std::atomic<size_t> writes{0};
-		// QEMU writes the key through mmap at any moment, here while packets run.
-		std::thread writer([&] {
-			for (int i = 0; !stop.load(std::memory_order_relaxed); i ^= 1) {
-				h.write_key(keys[i]);
-				last.store(i, std::memory_order_release);
-				writes.fetch_add(1, std::memory_order_release);
-			}
-		});
-		while (writes.load(std::memory_order_acquire) == 0)
-			std::this_thread::yield();
-		// Packets (nearly each one rebuilding the table) until the writer has visibly
-		// written during them.
-		const size_t before = writes.load(std::memory_order_acquire);
-		for (int n = 0; n < 5000; n++) {
-			h.run(frame);
-			if (n >= 20 && writes.load(std::memory_order_acquire) > before + 100)
-				break;
-		}
-		overlapped += writes.load(std::memory_order_acquire) > before + 100;
-		stop = true;
-		writer.join();
-		// The writer is done: the next packet must hash with the key that is in the map.
-		c.key = keys[last.load(std::memory_order_acquire)];
-		stale += !(h.run(frame) == expected_output(c, frame));
-	}
-	MESSAGE("key race: " << overlapped << " of " << kTrials << " trials ran packets during key writes, "
-	                     << stale << " left a stale table");
-	CHECK(overlapped > kTrials * 9 / 10);
-	INFO(stale << " of " << kTrials << " trials hashed with a table built from an older key");
-	CHECK(stale == 0);
 }
 
 namespace
