@@ -148,13 +148,18 @@ private:
 		if (!rng_.percent(opt_.tagged_percent))
 			return;
 		uint32_t count = malformed && rng_.percent(20) ? 3 : rng_.between(1, 2);
+		bool foreign = false;
 		for (uint32_t i = 0; i < count; i++) {
 			uint16_t tpid = count == 2 && i == 0 ? ethertype::kQinQ : ethertype::kVlan;
 			if (rng_.percent(20))
 				tpid = rng_.percent(50) ? ethertype::kQinQ : ethertype::kVlan;
+			if (malformed && rng_.percent(5)) {
+				tpid = 0x9100; // a pre-standard QinQ TPID: not skipped
+				foreign = true;
+			}
 			g.spec.vlans.push_back({tpid, static_cast<uint16_t>(rng_.below(4096))});
 		}
-		note(g, "vlan" + std::to_string(count), count > 2);
+		note(g, "vlan" + std::to_string(count) + (foreign ? "(9100)" : ""), count > 2 || foreign);
 	}
 
 	L4Spec random_l4(GeneratedFrame &g)
