@@ -8,7 +8,6 @@
 #include <bit>
 #include <cstring>
 #include <functional>
-#include <set>
 #include <string>
 
 using namespace vsteer;
