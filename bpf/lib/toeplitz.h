@@ -89,7 +89,8 @@ static __always_inline int vsteer_toeplitz_refresh(struct vsteer_toeplitz_cache 
 	if (lo->built && vsteer_key_equal(&lo->key, live))
 		return 0;
 
-	first = live->leftmost_32_bits;
+	/* One read each (volatile): the compiler must not read the live map twice. */
+	first = *(volatile const __u32 *)&live->leftmost_32_bits;
 	__builtin_memcpy(&b.key[4], live->next_byte, VSTEER_KEY_NEXT_BYTES);
 	/* The key map holds the first 4 key bytes as one host-order word. */
 	b.key[0] = first >> 24;
