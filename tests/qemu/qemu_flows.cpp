@@ -9,6 +9,8 @@
 //       VSTQ-X-BEGIN/END ROUND on the serial console): prints "KEY TABLE"
 //   compare-show SHOW_JSON KEY TABLE TYPES
 //       `vsteer show --json` on the host holds exactly this key, table and hash types
+//   qmp SOCKET COMMAND [ARGUMENTS_JSON]
+//       one QMP command (netdev_add, qom-get, ...), prints its return value
 //   packets SHOW_JSON
 //       the steering program's packet counter from `vsteer show --json`
 //   verify CONSOLE ROUND NFLOWS SEED KEY TABLE TYPES
@@ -18,6 +20,7 @@
 #include "frame_builder.hpp"
 #include "frame_generator.hpp"
 #include "qemu_json.hpp"
+#include "qemu_qmp.hpp"
 #include "rss_config.hpp"
 #include "rss_reference.hpp"
 
@@ -284,6 +287,12 @@ int main(int argc, char **argv)
 		if (a.size() == 3 && a[0] == "guest-config") {
 			GuestConfig g = guest_config(a[1], std::stoul(a[2]));
 			std::printf("%s %s\n", format_key(g.key).c_str(), join_table(g.table).c_str());
+			return 0;
+		}
+		if (a.size() >= 3 && a[0] == "qmp") {
+			auto qmp = qemu::QmpClient::connect(a[1]);
+			qemu::Json args = a.size() > 3 ? qemu::Json::parse(a[3]) : qemu::Json();
+			std::printf("%s\n", qmp.execute(a[2], args).dump().c_str());
 			return 0;
 		}
 		if (a.size() == 2 && a[0] == "packets") {

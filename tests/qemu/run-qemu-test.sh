@@ -77,7 +77,7 @@ stop_qemu() {
 cleanup() {
 	stop_qemu
 	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$pin_root/$tap" "$pin_root/${tap}bad" "$pin_root/${tap}obj" "$pin_root/${tap}obj_qemu_object" 2>/dev/null || true
+	rm -rf "$pin_root/$tap" "$pin_root/${tap}h" "$pin_root/${tap}bad" "$pin_root/${tap}obj" "$pin_root/${tap}obj_qemu_object" 2>/dev/null || true
 	if [ "$keep_work" = 1 ]; then
 		echo "qemu-test: logs kept in $work"
 	else
@@ -320,6 +320,20 @@ for round in 1 2 3; do
 			bad "vsteer check did not name the bad unclassified queue: rc=$rc $out"
 		fi
 		in_ns "$VSTEER" set --tap "$tap" --unclassified 0 >/dev/null
+		# hot-plug: a second tap as netdev n1, its fds passed with getfd, device_add with their names
+		tap2=${tap}h
+		in_ns ip tuntap add dev "$tap2" mode tap multi_queue
+		in_ns "$VSTEER" attach --tap "$tap2" --queues 4 >/dev/null
+		"$FLOWS_TOOL" qmp "$work/qmp.sock" netdev_add \
+			"{\"type\":\"tap\",\"id\":\"n1\",\"ifname\":\"$tap2\",\"queues\":4,\"vhost\":false,\"script\":\"no\",\"downscript\":\"no\"}" >/dev/null
+		if out=$(in_ns "$VSTEER" qmp-attach --qmp "$work/qmp.sock" --tap "$tap2" --netdev n1 --id nic1 --set mq=on,vectors=10 2>&1) &&
+			fds=$("$FLOWS_TOOL" qmp "$work/qmp.sock" qom-get '{"path":"/machine/peripheral/nic1","property":"ebpf-rss-fds"}') &&
+			grep -q '"steering-program","status":"ok"' <<<"$(in_ns "$VSTEER" check --tap "$tap2" --json 2>&1)"; then
+			ok "qmp-attach hot-plug: nic1 has ebpf-rss-fds $fds; vsteer check: QEMU holds $tap2's program and maps"
+		else
+			bad "qmp-attach hot-plug: $out $(in_ns "$VSTEER" check --tap "$tap2" 2>&1)"
+		fi
+		rm -rf "$pin_root/$tap2"
 	fi
 	in_ns "$FLOWS_TOOL" send "$tap" "$round" "$NFLOWS" "$SEED" >/dev/null
 	wait_for "VSTQ-DONE $round " 120 || { guest_ok=0; break; }
