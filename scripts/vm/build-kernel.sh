@@ -34,7 +34,9 @@ tree=$VSTEER_CACHE/tree/$variant
 if [ -e "$tree" ]; then
 	trash=$VSTEER_CACHE/tree/.trash.$$
 	mv "$tree" "$trash"
-	(rm -rf "$trash" &) # in the background, it takes ~40 s
+	# in the background (it takes ~40 s), detached from our stdout so that
+	# $(build-kernel.sh) does not wait for it
+	(rm -rf "$trash" </dev/null >/dev/null 2>&1 &)
 fi
 mkdir -p "$tree"
 log "$variant: extracting $KERNEL_TARBALL"
@@ -113,6 +115,6 @@ log "$variant: built in $(cat "$out/build-time") -> $out"
 
 if [ "${VSTEER_KEEP_TREE:-0}" != 1 ]; then
 	mv "$tree" "$VSTEER_CACHE/tree/.trash.$$.done"
-	(rm -rf "$VSTEER_CACHE/tree/.trash.$$.done" &)
+	(rm -rf "$VSTEER_CACHE/tree/.trash.$$.done" </dev/null >/dev/null 2>&1 &)
 fi
 echo "$out"

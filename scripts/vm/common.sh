@@ -17,6 +17,8 @@ KERNEL_PKG=${KERNEL_PKG:-linux-source-6.12}
 PATCH_DIR=$REPO_ROOT/kernel-patches
 CONFIG_FRAGMENT=$VM_SCRIPTS_DIR/kernel.config
 JOBS=${JOBS:-$(nproc)}
+# Version of the image recipe in build-kernel.sh (part of the cache key).
+KERNEL_RECIPE=3
 
 export CCACHE_DIR=${CCACHE_DIR:-$VSTEER_CACHE/ccache}
 export CCACHE_NOHASHDIR=true
@@ -45,7 +47,8 @@ kernel_key() {
 		gcc --version | head -n1
 		ccache --version | head -n1
 		cat "$CONFIG_FRAGMENT"
-		cat "$VM_SCRIPTS_DIR/build-kernel.sh"
+		# how build-kernel.sh turns these into an image: bump on any change to it
+		echo "recipe $KERNEL_RECIPE"
 		if [ "$variant" = patched ]; then
 			local p
 			for p in $(series_patches); do

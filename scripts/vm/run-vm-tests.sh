@@ -43,7 +43,7 @@ for v in patched baseline; do
 	case " $variants " in *" $v "*) ;; *) continue ;; esac
 	s=$(date +%s)
 	# (olddefconfig's "override: reassigning" notes are expected: the fragment overrides)
-	image[$v]=$("$VM_SCRIPTS_DIR/build-kernel.sh" "$v" 2> >(grep -v 'override: reassigning' >&2))
+	image[$v]=$("$VM_SCRIPTS_DIR/build-kernel.sh" "$v" 2> >(grep --line-buffered -v 'override: reassigning' >&2))
 	log "$v kernel ready in $(($(date +%s) - s)) s: ${image[$v]}"
 done
 headers_from=${image[patched]:-}
@@ -71,7 +71,8 @@ for v in $variants; do
 		tail -n 40 "$logf.txt" >&2
 		fail=1
 	fi
-	if grep -nE 'BUG:|WARNING:|Oops|KASAN|general protection|Kernel panic|refcount_t' "$logf.txt" >&2; then
+	if grep -avE '^VSTEER-' "$logf.txt" |
+		grep -anE 'BUG:|WARNING:|Oops|KASAN|general protection|Kernel panic|refcount_t' >&2; then
 		log "$v: kernel problems in the console (above)"
 		fail=1
 	fi

@@ -35,7 +35,7 @@ if dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|general protection|refcount_t|Call 
 	dmesg | tail -n 60
 	rc=1
 else
-	echo "VSTEER-RESULT guest/kernel-log-clean PASS no BUG/WARNING/Oops in dmesg"
+	echo "VSTEER-RESULT guest/kernel-log-clean PASS dmesg has no kernel warnings"
 fi
 echo "VSTEER-EXIT rc=$rc"
 sync
