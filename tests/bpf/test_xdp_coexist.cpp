@@ -115,6 +115,10 @@ std::string coexist_child()
 	} detach{other, lo};
 
 	XdpDeviceState st = xdp_device_state("lo");
+	const char *need = std::getenv("VSTEER_XDP_REQUIRE_DISPATCHER");
+	if (!st.dispatcher && need && std::strcmp(need, "1") == 0)
+		return "FAIL libxdp could not use its dispatcher on this kernel (it needs freplace and, for the "
+		       "dispatcher's global functions, the kernel's BTF: CONFIG_DEBUG_INFO_BTF=y)";
 	if (!st.dispatcher) {
 		try {
 			xdp_attach("lo", XdpMode::Generic, pin);
