@@ -23,13 +23,13 @@ bool contains(const std::string &s, const std::string &what)
 	return s.find(what) != std::string::npos;
 }
 
-// Leftovers of a failed attach in the staging area (pin() stages in vsteer_staging/PID_TAP).
+// Leftovers of a failed attach in the staging area (pin() stages in <pin root>/_staging_PID_TAP).
 bool staging_leftover(const std::string &tap)
 {
 	std::error_code ec;
-	for (const auto &e : std::filesystem::directory_iterator("/sys/fs/bpf/vsteer_staging", ec)) {
+	for (const auto &e : std::filesystem::directory_iterator(kPinRoot, ec)) {
 		std::string n = e.path().filename().string();
-		if (n.size() > tap.size() &&
+		if (n.rfind("_staging_", 0) == 0 && n.size() > tap.size() &&
 		    n.compare(n.size() - tap.size() - 1, std::string::npos, "_" + tap) == 0)
 			return true;
 	}

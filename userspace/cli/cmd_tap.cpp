@@ -232,7 +232,8 @@ void run_list(bool json)
 	std::vector<std::string> taps;
 	std::error_code ec;
 	for (const auto &e : fs::directory_iterator(kPinRoot, ec))
-		if (e.is_directory() && SteeringObjects::is_pinned(e.path().string()))
+		if (e.is_directory() && e.path().filename().string().rfind("_staging_", 0) != 0 &&
+		    SteeringObjects::is_pinned(e.path().string()))
 			taps.push_back(e.path().filename().string());
 	std::sort(taps.begin(), taps.end());
 	JsonWriter j;

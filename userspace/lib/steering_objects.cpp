@@ -101,13 +101,11 @@ void SteeringObjects::unpin(const std::string &dir)
 void SteeringObjects::pin(const std::string &dir) const
 {
 	fs::path final_dir(dir);
-	// bpffs refuses names with a '.', so the staging directory is a sibling tree.
-	fs::path staging = final_dir.parent_path().parent_path() / "vsteer_staging";
-	fs::path tmp = staging / (std::to_string(getpid()) + "_" + final_dir.filename().string());
+	// A sibling staging directory (bpffs refuses names with a '.'), renamed into place.
+	fs::path tmp = final_dir.parent_path() /
+		       ("_staging_" + std::to_string(getpid()) + "_" + final_dir.filename().string());
 	std::error_code ec;
 	fs::create_directories(final_dir.parent_path(), ec);
-	if (!ec)
-		fs::create_directories(staging, ec);
 	if (ec)
 		throw Error(ec.value(), final_dir.parent_path().string(), "create pin root",
 			    "is /sys/fs/bpf a bpf filesystem?");
