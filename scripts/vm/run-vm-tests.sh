@@ -16,6 +16,11 @@ case $build_dir in /*) ;; *) build_dir=$REPO_ROOT/$build_dir ;; esac
 out=$build_dir/vm
 variants=${VM_VARIANTS:-patched baseline}
 mkdir -p "$out"
+if [ "${1:-}" != --check ]; then
+	# one run at a time per build directory (initramfs and console logs live there)
+	exec 8>"$out/.lock"
+	flock 8
+fi
 t0=$(date +%s)
 
 # Prerequisites: report every missing one at once.
