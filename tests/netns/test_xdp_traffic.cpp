@@ -49,11 +49,6 @@ using namespace vsteer::test;
 namespace
 {
 
-std::string sh_quote(const std::string &s)
-{
-	return "'" + s + "'";
-}
-
 int run(const std::string &cmd, bool quiet = false)
 {
 	std::string full = cmd + (quiet ? " >/dev/null 2>&1" : "");
