@@ -22,7 +22,7 @@ MAIN_PKGS=(
 	libxdp-dev libcli11-dev doctest-dev zlib1g-dev libelf-dev
 	iproute2 util-linux ethtool busybox-static ccache
 	linux-source-6.12 bc flex bison libssl-dev cpio xz-utils
-	valgrind strace file
+	valgrind strace file rsync
 )
 
 missing() {
