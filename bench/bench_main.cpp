@@ -40,7 +40,8 @@
 #include <string_view>
 #include <vector>
 
-namespace {
+namespace
+{
 
 using Frame = std::vector<uint8_t>;
 
@@ -115,7 +116,7 @@ struct FileObject {
 	Target t;
 
 	FileObject(const std::string &path, const char *name, const char *config_map, const char *key_map,
-		   const char *table_map)
+	           const char *table_map)
 	{
 		obj = bpf_object__open_file(path.c_str(), nullptr);
 		if (!obj)
@@ -160,7 +161,7 @@ struct VsteerObject {
 		check_layout(skel->maps.config, "config", sizeof(vsteer_rss_config), 1);
 		check_layout(skel->maps.toeplitz_key, "toeplitz_key", sizeof(vsteer_toeplitz_key), 1);
 		check_layout(skel->maps.indirection_table, "indirection_table", sizeof(uint16_t),
-			     VSTEER_MAX_TABLE_LEN);
+		             VSTEER_MAX_TABLE_LEN);
 		t.name = "vsteer";
 		t.prog_fd = bpf_program__fd(skel->progs.vsteer_tun_steering);
 		t.config_fd = bpf_map__fd(skel->maps.config);
@@ -297,7 +298,7 @@ int run(int argc, char **argv)
 
 	vsteer::RssConfig config;
 	config.key = vsteer::parse_key("6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c"
-				       "6a42b73bbeac01fa");
+	                               "6a42b73bbeac01fa");
 	config.hash_types = VSTEER_HASH_DEFAULT;
 	config.table = vsteer::equal_table(4);
 	config.unclassified_queue = 0;
@@ -305,14 +306,14 @@ int run(int argc, char **argv)
 	config.validate(4);
 
 	FileObject qemu_obj(opt.qemu_object, "QEMU", "tap_rss_map_configurations", "tap_rss_map_toeplitz_key",
-			    "tap_rss_map_indirection_table");
+	                    "tap_rss_map_indirection_table");
 	std::unique_ptr<VsteerObject> skel;
 	std::unique_ptr<FileObject> file;
 	if (opt.vsteer_object.empty())
 		skel = std::make_unique<VsteerObject>();
 	else
 		file = std::make_unique<FileObject>(opt.vsteer_object, "vsteer", "config", "toeplitz_key",
-						    "indirection_table");
+		                                    "indirection_table");
 	const Target &qemu = qemu_obj.t, &ours = skel ? skel->t : file->t;
 	configure(qemu, config);
 	configure(ours, config);
@@ -331,16 +332,19 @@ int run(int argc, char **argv)
 		RunResult v = test_run(ours.prog_fd, c.frame, 1, true, "vsteer");
 		RunResult q = test_run(qemu.prog_fd, c.frame, 1, false, "QEMU");
 		uint32_t hash = v.ctx.cb[VSTEER_CB_HASH_VALUE], report = v.ctx.cb[VSTEER_CB_HASH_REPORT];
-		if (v.retval != q.retval || v.retval != ref.queue || hash != ref.hash || report != ref.report) {
+		if (v.retval != q.retval || v.retval != ref.queue || hash != ref.hash ||
+		    report != ref.report) {
 			std::fprintf(stderr,
-				     "vsteer-bench: %s: queue vsteer %u, QEMU %u, reference %u; vsteer hash "
-				     "%08x report %u, reference hash %08x report %u\n",
-				     c.name, v.retval, q.retval, ref.queue, hash, report, ref.hash, ref.report);
+			             "vsteer-bench: %s: queue vsteer %u, QEMU %u, reference %u; vsteer hash "
+			             "%08x report %u, reference hash %08x report %u\n",
+			             c.name, v.retval, q.retval, ref.queue, hash, report, ref.hash,
+			             ref.report);
 			agree = false;
 		}
 	}
 	if (!agree && opt.check)
-		fail("the programs disagree on well-formed frames (see above); timings would not compare like with like");
+		fail("the programs disagree on well-formed frames (see above); timings would not compare "
+		     "like with like");
 
 	// Warm-up (builds vsteer's table on this CPU, warms caches and branch predictors).
 	for (const Case &c : cases) {
@@ -360,45 +364,48 @@ int run(int argc, char **argv)
 		for (int r = 0; r < opt.rounds; r++) { // interleaved, so drift hits both alike
 			o.push_back(test_run(ours.prog_fd, c.frame, opt.repeat, false, "vsteer").duration_ns);
 			q.push_back(test_run(qemu.prog_fd, c.frame, opt.repeat, false, "QEMU").duration_ns);
-			empty_rounds.push_back(test_run(empty_fd, c.frame, opt.repeat, false, "empty").duration_ns);
+			empty_rounds.push_back(
+			    test_run(empty_fd, c.frame, opt.repeat, false, "empty").duration_ns);
 		}
 		auto [omin, omax] = std::minmax_element(o.begin(), o.end());
 		auto [qmin, qmax] = std::minmax_element(q.begin(), q.end());
 		rows.push_back({c.name, median(o), median(q),
-				test_run(ours.prog_fd, c.frame, 1, false, "vsteer").retval, *omin, *omax, *qmin,
-				*qmax});
+		                test_run(ours.prog_fd, c.frame, 1, false, "vsteer").retval, *omin, *omax,
+		                *qmin, *qmax});
 	}
 	close(empty_fd);
 	uint32_t empty = median(empty_rounds);
 
 	std::printf("vsteer-bench: BPF_PROG_TEST_RUN, CPU %d, %u repetitions x %d rounds (median), "
-		    "kernel %s, bpf_jit_enable=%s\n",
-		    cpu, opt.repeat, opt.rounds, read_first_line("/proc/sys/kernel/osrelease").c_str(),
-		    read_first_line("/proc/sys/net/core/bpf_jit_enable").c_str());
+	            "kernel %s, bpf_jit_enable=%s\n",
+	            cpu, opt.repeat, opt.rounds, read_first_line("/proc/sys/kernel/osrelease").c_str(),
+	            read_first_line("/proc/sys/net/core/bpf_jit_enable").c_str());
 	std::printf("configuration: Microsoft test key, hash types %s, 128-entry table over 4 queues; "
-		    "frames: untagged, %zu-byte payload\n\n",
-		    vsteer::format_hash_types(config.hash_types).c_str(), kPayload);
+	            "frames: untagged, %zu-byte payload\n\n",
+	            vsteer::format_hash_types(config.hash_types).c_str(), kPayload);
 	std::printf("%-10s | %14s | %12s | %6s | %5s | %s\n", "case", "vsteer ns/pkt", "QEMU ns/pkt", "ratio",
-		    "queue", "rounds min..max (vsteer; QEMU)");
-	std::printf("-----------+----------------+--------------+--------+-------+-------------------------------\n");
+	            "queue", "rounds min..max (vsteer; QEMU)");
+	std::printf(
+	    "-----------+----------------+--------------+--------+-------+-------------------------------\n");
 	double sum_ours = 0, sum_qemu = 0;
 	for (const Row &r : rows) {
 		std::printf("%-10s | %14u | %12u | %6.2f | %5u | %u..%u; %u..%u\n", r.name, r.ours, r.qemu,
-			    static_cast<double>(r.ours) / r.qemu, r.queue, r.ours_min, r.ours_max, r.qemu_min,
-			    r.qemu_max);
+		            static_cast<double>(r.ours) / r.qemu, r.queue, r.ours_min, r.ours_max, r.qemu_min,
+		            r.qemu_max);
 		sum_ours += r.ours;
 		sum_qemu += r.qemu;
 	}
-	std::printf("-----------+----------------+--------------+--------+-------+-------------------------------\n");
+	std::printf(
+	    "-----------+----------------+--------------+--------+-------+-------------------------------\n");
 	double ratio = sum_ours / sum_qemu;
 	std::printf("%-10s | %14.1f | %12.1f | %6.2f |       |\n\n", "mean", sum_ours / rows.size(),
-		    sum_qemu / rows.size(), ratio);
+	            sum_qemu / rows.size(), ratio);
 	double net_ours = sum_ours / rows.size() - empty, net_qemu = sum_qemu / rows.size() - empty;
 	std::printf("overall ratio vsteer/QEMU: %.3f (target <= 0.50: %s)\n", ratio,
-		    ratio <= 0.5 ? "met" : "NOT met");
+	            ratio <= 0.5 ? "met" : "NOT met");
 	std::printf("test-run loop alone (empty program): %u ns/pkt; net of it: vsteer %.1f, QEMU %.1f, "
-		    "ratio %.2f\n",
-		    empty, net_ours, net_qemu, net_qemu > 0 ? net_ours / net_qemu : 0.0);
+	            "ratio %.2f\n",
+	            empty, net_ours, net_qemu, net_qemu > 0 ? net_ours / net_qemu : 0.0);
 	return 0;
 }
 

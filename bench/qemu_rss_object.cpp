@@ -24,9 +24,11 @@
 #include <thread>
 #include <vector>
 
-namespace {
+namespace
+{
 
-class Qmp {
+class Qmp
+{
 public:
 	explicit Qmp(const std::string &path)
 	{
@@ -47,7 +49,7 @@ public:
 			fd_ = -1;
 			if (attempt >= 100 || (err != ENOENT && err != ECONNREFUSED))
 				throw std::system_error(err, std::generic_category(),
-							"connect to QMP socket " + path);
+				                        "connect to QMP socket " + path);
 			std::this_thread::sleep_for(std::chrono::milliseconds(100));
 		}
 		timeval tv{.tv_sec = 20, .tv_usec = 0};
@@ -176,18 +178,21 @@ int main(int argc, char **argv)
 		Qmp qmp(argv[1]);
 		std::string greeting = qmp.read_line();
 		if (greeting.find("\"QMP\"") == std::string::npos)
-			throw std::runtime_error("no QMP greeting on " + std::string(argv[1]) + ": " + greeting);
+			throw std::runtime_error("no QMP greeting on " + std::string(argv[1]) + ": " +
+			                         greeting);
 		qmp.execute(R"({"execute":"qmp_capabilities"})");
 		std::string reply = qmp.execute(R"({"execute":"request-ebpf","arguments":{"id":"rss"}})");
 		auto b64 = json_string(reply, "object");
 		if (!b64)
-			throw std::runtime_error("request-ebpf reply has no \"object\": " + reply.substr(0, 200));
+			throw std::runtime_error("request-ebpf reply has no \"object\": " +
+			                         reply.substr(0, 200));
 		std::vector<unsigned char> elf = base64_decode(*b64);
 		if (elf.size() < 64 || std::memcmp(elf.data(), "\177ELF", 4) != 0)
 			throw std::runtime_error("request-ebpf returned " + std::to_string(elf.size()) +
-						 " bytes that are not an ELF object");
+			                         " bytes that are not an ELF object");
 		std::ofstream out(argv[2], std::ios::binary | std::ios::trunc);
-		out.write(reinterpret_cast<const char *>(elf.data()), static_cast<std::streamsize>(elf.size()));
+		out.write(reinterpret_cast<const char *>(elf.data()),
+		          static_cast<std::streamsize>(elf.size()));
 		out.close();
 		if (!out)
 			throw std::runtime_error(std::string("cannot write ") + argv[2]);
@@ -197,7 +202,7 @@ int main(int argc, char **argv)
 			// QEMU may close the socket before replying; the caller reaps it by PID.
 		}
 		std::printf("qemu-rss-object: %zu-byte eBPF object from QEMU (%s) -> %s\n", elf.size(),
-			    json_string(greeting, "package").value_or("?").c_str(), argv[2]);
+		            json_string(greeting, "package").value_or("?").c_str(), argv[2]);
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "qemu-rss-object: %s\n", e.what());
 		return 1;

@@ -9,7 +9,7 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
-#define VSTEER_LOAD(ctx, off, dst, len) \
+#define VSTEER_LOAD(ctx, off, dst, len)                                                                      \
 	bpf_skb_load_bytes_relative((ctx), (off), (dst), (len), BPF_HDR_START_MAC)
 
 #include "vsteer_abi.h"
@@ -43,8 +43,8 @@ struct {
 	__type(value, struct vsteer_scratch);
 } scratch SEC(".maps");
 
-static __always_inline void vsteer_count(struct __sk_buff *skb, __u32 queue, __u32 report,
-					 int rebuilt, int redirected)
+static __always_inline void vsteer_count(struct __sk_buff *skb, __u32 queue, __u32 report, int rebuilt,
+                                         int redirected)
 {
 	__u32 zero = 0;
 	struct vsteer_stats *s = bpf_map_lookup_elem(&stats, &zero);

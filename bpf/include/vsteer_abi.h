@@ -24,12 +24,12 @@
 #include <stddef.h>
 #endif
 
-#define VSTEER_KEY_SIZE 40           /* virtio-net RSS key, bytes */
-#define VSTEER_KEY_NEXT_BYTES 36     /* key bytes after the first 32 bits */
-#define VSTEER_MAX_TABLE_LEN 128     /* indirection table entries */
-#define VSTEER_MAX_QUEUES 256        /* tun's MAX_TAP_QUEUES */
-#define VSTEER_MAX_HASH_INPUT 36     /* IPv6 src + dst + ports */
-#define VSTEER_TABLE_STRIDE 8        /* mmap stride of one indirection entry */
+#define VSTEER_KEY_SIZE 40       /* virtio-net RSS key, bytes */
+#define VSTEER_KEY_NEXT_BYTES 36 /* key bytes after the first 32 bits */
+#define VSTEER_MAX_TABLE_LEN 128 /* indirection table entries */
+#define VSTEER_MAX_QUEUES 256    /* tun's MAX_TAP_QUEUES */
+#define VSTEER_MAX_HASH_INPUT 36 /* IPv6 src + dst + ports */
+#define VSTEER_TABLE_STRIDE 8    /* mmap stride of one indirection entry */
 
 /* virtio-net hash type bits (virtio 1.3, 5.1.6.4.3.1). */
 enum vsteer_hash_type {
@@ -110,8 +110,8 @@ struct vsteer_report_counters {
 struct vsteer_stats {
 	__u64 packets;
 	__u64 bytes;
-	__u64 table_rebuilds;   /* key changes seen by this CPU */
-	__u64 not_redirected;   /* redirect == 0 or empty table */
+	__u64 table_rebuilds; /* key changes seen by this CPU */
+	__u64 not_redirected; /* redirect == 0 or empty table */
 	struct vsteer_report_counters by_report;
 	__u64 by_queue[VSTEER_MAX_QUEUES];
 };
@@ -150,10 +150,9 @@ VSTEER_STATIC_ASSERT(offsetof(struct vsteer_rss_config, default_queue) == 8, "de
 VSTEER_STATIC_ASSERT(sizeof(struct vsteer_toeplitz_key) == VSTEER_KEY_SIZE, "key map value is 40 bytes");
 VSTEER_STATIC_ASSERT(offsetof(struct vsteer_toeplitz_key, next_byte) == 4, "next_byte at 4");
 VSTEER_STATIC_ASSERT(sizeof(struct vsteer_report_counters) == VSTEER_REPORT_COUNT * 8,
-		     "one counter per report value");
+                     "one counter per report value");
 VSTEER_STATIC_ASSERT(sizeof(struct vsteer_toeplitz_cache) <= 32768, "per-CPU value limit");
 VSTEER_STATIC_ASSERT(2 * VSTEER_TOEPLITZ_HALF == VSTEER_MAX_HASH_INPUT, "two halves cover the input");
-
 
 /* ======================================================================== */
 /*
@@ -167,17 +166,17 @@ VSTEER_STATIC_ASSERT(2 * VSTEER_TOEPLITZ_HALF == VSTEER_MAX_HASH_INPUT, "two hal
 
 #define VSTEER_XDP_MAX_VMS 64
 #define VSTEER_XDP_MAX_RULES 1024
-#define VSTEER_XDP_MAX_PREFIXES 1024   /* per address family */
+#define VSTEER_XDP_MAX_PREFIXES 1024 /* per address family */
 #define VSTEER_XDP_MAX_MACS 256
-#define VSTEER_XDP_MAX_CPUS 256        /* cpumap size upper bound (set to possible CPUs) */
+#define VSTEER_XDP_MAX_CPUS 256 /* cpumap size upper bound (set to possible CPUs) */
 #define VSTEER_XDP_NAME_LEN 32
 #define VSTEER_XDP_IFNAME_LEN 16
-#define VSTEER_XDP_STATS_QUEUES 64     /* per-VM per-queue counters (queues beyond share the last) */
+#define VSTEER_XDP_STATS_QUEUES 64        /* per-VM per-queue counters (queues beyond share the last) */
 #define VSTEER_XDP_META_MAGIC 0x76735831u /* "vsX1" */
 
 /* What happens to a packet. Rules may also say VM: "whatever the VM's action is". */
 enum vsteer_xdp_action {
-	VSTEER_XDP_PASS = 0,     /* to the host stack on this CPU */
+	VSTEER_XDP_PASS = 0, /* to the host stack on this CPU */
 	VSTEER_XDP_DROP = 1,
 	VSTEER_XDP_TAP = 2,      /* devmap redirect into the VM's tap from this CPU */
 	VSTEER_XDP_CPU = 3,      /* cpumap to the CPU of the guest queue, then into the tap */
@@ -198,13 +197,13 @@ enum vsteer_xdp_match {
 
 /* One VM (xdp_vms ARRAY, index = VM id). */
 struct vsteer_xdp_vm {
-	__u32 in_use;             /* 0: free slot */
-	__u32 tap_ifindex;        /* the VM's tap (also in xdp_tap_devmap[VM id]) */
-	__u32 action;             /* enum vsteer_xdp_action, never VM */
-	__u32 num_queue_cpus;     /* entries of queue_cpu in use, >= 1 */
-	__u64 rate_interval_ns;   /* token bucket: ns per packet, 0 = unlimited */
-	__u64 rate_burst_ns;      /* allowed advance of the bucket (burst - 1) * interval */
-	__u32 rate_pps;           /* as given, for display */
+	__u32 in_use;           /* 0: free slot */
+	__u32 tap_ifindex;      /* the VM's tap (also in xdp_tap_devmap[VM id]) */
+	__u32 action;           /* enum vsteer_xdp_action, never VM */
+	__u32 num_queue_cpus;   /* entries of queue_cpu in use, >= 1 */
+	__u64 rate_interval_ns; /* token bucket: ns per packet, 0 = unlimited */
+	__u64 rate_burst_ns;    /* allowed advance of the bucket (burst - 1) * interval */
+	__u32 rate_pps;         /* as given, for display */
 	__u32 rate_burst;
 	char name[VSTEER_XDP_NAME_LEN];
 	char tap[VSTEER_XDP_IFNAME_LEN];
@@ -221,8 +220,8 @@ struct vsteer_xdp_rate_state {
 /* Exact 5-tuple rule key (xdp_rules HASH). Addresses and ports in network order,
  * IPv4 in the first 4 bytes of src/dst, the rest zero. ICMP rules have ports 0. */
 struct vsteer_xdp_rule_key {
-	__u8 family;  /* 4 or 6 */
-	__u8 proto;   /* TCP 6, UDP 17, SCTP 132, ICMP 1, ICMPv6 58 */
+	__u8 family; /* 4 or 6 */
+	__u8 proto;  /* TCP 6, UDP 17, SCTP 132, ICMP 1, ICMPv6 58 */
 	__u16 pad;
 	__be16 sport;
 	__be16 dport;
@@ -269,9 +268,9 @@ struct vsteer_xdp_vm_stats {
 	__u64 packets;
 	__u64 bytes;
 	struct vsteer_xdp_action_counters by_action;
-	__u64 cpumap_delivered; /* handled by the cpumap program on this CPU */
-	__u64 eastwest;         /* redirected here by the tc east-west program */
-	__u64 no_policy;        /* CPU action without the VM's RSS maps: queue 0 */
+	__u64 cpumap_delivered;                  /* handled by the cpumap program on this CPU */
+	__u64 eastwest;                          /* redirected here by the tc east-west program */
+	__u64 no_policy;                         /* CPU action without the VM's RSS maps: queue 0 */
 	__u64 by_queue[VSTEER_XDP_STATS_QUEUES]; /* guest queue chosen (CPU actions) */
 };
 
@@ -297,16 +296,16 @@ struct vsteer_xdp_stats {
 /* XDP metadata the classifier writes in front of the frame: read by the cpumap
  * program (and by the BPF_PROG_TEST_RUN tests, which see it in data_out). */
 struct vsteer_xdp_meta {
-	__u32 magic;  /* VSTEER_XDP_META_MAGIC */
-	__u16 vm;     /* VSTEER_XDP_NO_VM if none */
-	__u16 queue;  /* guest queue (CPU actions) */
-	__u32 cpu;    /* target CPU (CPU actions) */
-	__u32 hash;   /* RSS hash (CPU actions) */
-	__u8 report;  /* enum vsteer_report */
-	__u8 action;  /* final enum vsteer_xdp_action */
-	__u8 match;   /* enum vsteer_xdp_match */
+	__u32 magic; /* VSTEER_XDP_META_MAGIC */
+	__u16 vm;    /* VSTEER_XDP_NO_VM if none */
+	__u16 queue; /* guest queue (CPU actions) */
+	__u32 cpu;   /* target CPU (CPU actions) */
+	__u32 hash;  /* RSS hash (CPU actions) */
+	__u8 report; /* enum vsteer_report */
+	__u8 action; /* final enum vsteer_xdp_action */
+	__u8 match;  /* enum vsteer_xdp_match */
 	__u8 pad;
-	__u32 rule;   /* rule id with MATCH_RULE */
+	__u32 rule; /* rule id with MATCH_RULE */
 };
 
 /* Names of the XDP pins under the XDP pin directory (default /sys/fs/bpf/vsteer-xdp). */

@@ -21,7 +21,7 @@
 #define VSTEER_ETH_P_8021Q 0x8100
 #define VSTEER_ETH_P_8021AD 0x88A8
 #define VSTEER_MAX_VLAN_TAGS 2
-#define VSTEER_MAX_EXT_HEADERS 8 /* the walk limit; the contract asks for >= 8 */
+#define VSTEER_MAX_EXT_HEADERS 8   /* the walk limit; the contract asks for >= 8 */
 #define VSTEER_MAX_DEST_OPTIONS 16 /* TLV options examined per Destination Options header */
 
 #define VSTEER_IPPROTO_HOPOPTS 0
@@ -38,13 +38,13 @@
 
 /* What the hash may be computed over. Addresses and ports in network order. */
 struct vsteer_flow {
-	__u8 l3;             /* 0: not IP, 4 or 6 */
-	__u8 l4;             /* 0: none, VSTEER_IPPROTO_TCP or VSTEER_IPPROTO_UDP */
-	__u8 has_home_addr;  /* IPv6 Destination Options Home Address found */
-	__u8 has_final_dst;  /* IPv6 type-2 Routing header found */
+	__u8 l3;            /* 0: not IP, 4 or 6 */
+	__u8 l4;            /* 0: none, VSTEER_IPPROTO_TCP or VSTEER_IPPROTO_UDP */
+	__u8 has_home_addr; /* IPv6 Destination Options Home Address found */
+	__u8 has_final_dst; /* IPv6 type-2 Routing header found */
 	__be16 sport;
 	__be16 dport;
-	__u8 src[16];        /* IPv4 uses the first 4 bytes */
+	__u8 src[16]; /* IPv4 uses the first 4 bytes */
 	__u8 dst[16];
 	__u8 home_addr[16];
 	__u8 final_dst[16];
@@ -58,8 +58,7 @@ struct vsteer_flow {
 };
 
 /* Loads the TCP or UDP ports at `off` if the whole L4 header is in the packet. */
-static __always_inline void vsteer_parse_l4(void *ctx, __u32 off, __u8 proto,
-					    struct vsteer_flow *f)
+static __always_inline void vsteer_parse_l4(void *ctx, __u32 off, __u8 proto, struct vsteer_flow *f)
 {
 	__u8 hdr[20], last;
 
@@ -127,8 +126,7 @@ static __always_inline void vsteer_parse_ipv4(void *ctx, __u32 off, struct vstee
 }
 
 /* Looks for a Home Address option inside the Destination Options header at `off`. */
-static __always_inline void vsteer_find_home_addr(void *ctx, __u32 off, __u32 end,
-						  struct vsteer_flow *f)
+static __always_inline void vsteer_find_home_addr(void *ctx, __u32 off, __u32 end, struct vsteer_flow *f)
 {
 	__u32 opt = off + 2;
 	__u8 tl[2];
@@ -194,9 +192,8 @@ static __always_inline void vsteer_parse_ipv6(void *ctx, __u32 off, struct vstee
 		if (next == VSTEER_IPPROTO_FRAGMENT) {
 			fragmented = 1;
 		} else if (next == VSTEER_IPPROTO_ROUTING) {
-			if (!f->has_final_dst && !VSTEER_LOAD(ctx, off + 2, &h[2], 2) &&
-			    h[2] == 2 && h[1] == 2 && h[3] == 1 &&
-			    !VSTEER_LOAD(ctx, off + 8, f->final_dst, 16))
+			if (!f->has_final_dst && !VSTEER_LOAD(ctx, off + 2, &h[2], 2) && h[2] == 2 &&
+			    h[1] == 2 && h[3] == 1 && !VSTEER_LOAD(ctx, off + 8, f->final_dst, 16))
 				f->has_final_dst = 1;
 		} else if (next == VSTEER_IPPROTO_DSTOPTS) {
 			if (!f->has_home_addr)
@@ -252,9 +249,8 @@ static __always_inline int vsteer_parse_fast(void *ctx, struct vsteer_flow *f)
 	if (w[0] == 0x86 && w[1] == 0xDD) { /* IPv6 */
 		__u8 next = ip[6];
 
-		if ((ip[0] >> 4) != 6 || next == VSTEER_IPPROTO_HOPOPTS ||
-		    next == VSTEER_IPPROTO_ROUTING || next == VSTEER_IPPROTO_DSTOPTS ||
-		    next == VSTEER_IPPROTO_FRAGMENT)
+		if ((ip[0] >> 4) != 6 || next == VSTEER_IPPROTO_HOPOPTS || next == VSTEER_IPPROTO_ROUTING ||
+		    next == VSTEER_IPPROTO_DSTOPTS || next == VSTEER_IPPROTO_FRAGMENT)
 			return 0;
 		f->l3 = 6;
 		__builtin_memcpy(f->src, &ip[8], 16);

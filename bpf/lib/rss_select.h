@@ -16,15 +16,15 @@ struct vsteer_hash_input {
 	__u32 report;
 };
 
-static __always_inline void vsteer_put_ports(struct vsteer_hash_input *in,
-					     const struct vsteer_flow *f, __u32 at)
+static __always_inline void vsteer_put_ports(struct vsteer_hash_input *in, const struct vsteer_flow *f,
+                                             __u32 at)
 {
 	__builtin_memcpy(&in->bytes[at], &f->sport, 2);
 	__builtin_memcpy(&in->bytes[at + 2], &f->dport, 2);
 }
 
-static __always_inline void vsteer_select_ipv4(struct vsteer_hash_input *in,
-					       const struct vsteer_flow *f, __u32 types)
+static __always_inline void vsteer_select_ipv4(struct vsteer_hash_input *in, const struct vsteer_flow *f,
+                                               __u32 types)
 {
 	__builtin_memcpy(&in->bytes[0], f->src, 4);
 	__builtin_memcpy(&in->bytes[4], f->dst, 4);
@@ -43,15 +43,15 @@ static __always_inline void vsteer_select_ipv4(struct vsteer_hash_input *in,
 }
 
 /* Addresses for the _EX types: Home Address and final destination when present. */
-static __always_inline void vsteer_put_ipv6_addrs(struct vsteer_hash_input *in,
-						  const struct vsteer_flow *f, int ex)
+static __always_inline void vsteer_put_ipv6_addrs(struct vsteer_hash_input *in, const struct vsteer_flow *f,
+                                                  int ex)
 {
 	__builtin_memcpy(&in->bytes[0], ex && f->has_home_addr ? f->home_addr : f->src, 16);
 	__builtin_memcpy(&in->bytes[16], ex && f->has_final_dst ? f->final_dst : f->dst, 16);
 }
 
-static __always_inline void vsteer_select_ipv6(struct vsteer_hash_input *in,
-					       const struct vsteer_flow *f, __u32 types)
+static __always_inline void vsteer_select_ipv6(struct vsteer_hash_input *in, const struct vsteer_flow *f,
+                                               __u32 types)
 {
 	int ex;
 
@@ -59,8 +59,7 @@ static __always_inline void vsteer_select_ipv6(struct vsteer_hash_input *in,
 		ex = !!(types & VSTEER_HASH_TCP_EX);
 		in->report = ex ? VSTEER_REPORT_TCPV6_EX : VSTEER_REPORT_TCPV6;
 		in->len = 36;
-	} else if (f->l4 == VSTEER_IPPROTO_UDP &&
-		   (types & (VSTEER_HASH_UDP_EX | VSTEER_HASH_UDPV6))) {
+	} else if (f->l4 == VSTEER_IPPROTO_UDP && (types & (VSTEER_HASH_UDP_EX | VSTEER_HASH_UDPV6))) {
 		ex = !!(types & VSTEER_HASH_UDP_EX);
 		in->report = ex ? VSTEER_REPORT_UDPV6_EX : VSTEER_REPORT_UDPV6;
 		in->len = 36;
@@ -77,8 +76,8 @@ static __always_inline void vsteer_select_ipv6(struct vsteer_hash_input *in,
 }
 
 /* Fills `in` (zeroed by the caller) with the hash input for the enabled types. */
-static __always_inline void vsteer_select_hash(struct vsteer_hash_input *in,
-					       const struct vsteer_flow *f, __u32 types)
+static __always_inline void vsteer_select_hash(struct vsteer_hash_input *in, const struct vsteer_flow *f,
+                                               __u32 types)
 {
 	if (f->l3 == 4)
 		vsteer_select_ipv4(in, f, types);

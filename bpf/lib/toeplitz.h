@@ -39,8 +39,8 @@ static long vsteer_toeplitz_build_row(__u64 pos, void *data)
 	if (row >= VSTEER_TOEPLITZ_HALF)
 		return 1;
 
-	word = (__u32)b->key[pos] << 24 | (__u32)b->key[pos + 1] << 16 |
-	       (__u32)b->key[pos + 2] << 8 | b->key[pos + 3];
+	word = (__u32)b->key[pos] << 24 | (__u32)b->key[pos + 1] << 16 | (__u32)b->key[pos + 2] << 8 |
+	       b->key[pos + 3];
 	next = b->key[pos + 4];
 	bitkey[0] = word;
 #pragma unroll
@@ -60,7 +60,7 @@ static long vsteer_toeplitz_build_row(__u64 pos, void *data)
 }
 
 static __always_inline int vsteer_key_equal(const struct vsteer_toeplitz_key *a,
-					    const struct vsteer_toeplitz_key *b)
+                                            const struct vsteer_toeplitz_key *b)
 {
 	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
 
@@ -80,8 +80,8 @@ static __always_inline int vsteer_key_equal(const struct vsteer_toeplitz_key *a,
  * mismatch and rebuilds, instead of trusting a table built from an older key.
  */
 static __always_inline int vsteer_toeplitz_refresh(struct vsteer_toeplitz_cache *lo,
-						   struct vsteer_toeplitz_cache *hi,
-						   const struct vsteer_toeplitz_key *live)
+                                                   struct vsteer_toeplitz_cache *hi,
+                                                   const struct vsteer_toeplitz_key *live)
 {
 	struct vsteer_toeplitz_build b = {};
 	__u32 first;
@@ -100,8 +100,7 @@ static __always_inline int vsteer_toeplitz_refresh(struct vsteer_toeplitz_cache 
 	b.half[0] = lo;
 	b.half[1] = hi;
 	lo->built = 0;
-	if (bpf_loop(VSTEER_MAX_HASH_INPUT, vsteer_toeplitz_build_row, &b, 0) !=
-	    VSTEER_MAX_HASH_INPUT)
+	if (bpf_loop(VSTEER_MAX_HASH_INPUT, vsteer_toeplitz_build_row, &b, 0) != VSTEER_MAX_HASH_INPUT)
 		return -1;
 	lo->key.leftmost_32_bits = first;
 	__builtin_memcpy(lo->key.next_byte, &b.key[4], VSTEER_KEY_NEXT_BYTES);
@@ -110,8 +109,8 @@ static __always_inline int vsteer_toeplitz_refresh(struct vsteer_toeplitz_cache 
 }
 
 static __always_inline __u32 vsteer_toeplitz_hash(const struct vsteer_toeplitz_cache *lo,
-						  const struct vsteer_toeplitz_cache *hi,
-						  const struct vsteer_hash_input *in)
+                                                  const struct vsteer_toeplitz_cache *hi,
+                                                  const struct vsteer_hash_input *in)
 {
 	__u32 h = 0;
 

@@ -154,7 +154,8 @@ TEST_CASE("xdp cli: bad input is refused precisely and changes nothing")
 
 	// The counters are BTF-typed: bpftool prints their field names.
 	for (const char *map : {"xdp_vm_stats", "xdp_rule_stats", "xdp_stats"}) {
-		Out dump = capture(std::string("/usr/sbin/bpftool map dump pinned ") + w.pin_dir() + "/" + map);
+		Out dump =
+		    capture(std::string("/usr/sbin/bpftool map dump pinned ") + w.pin_dir() + "/" + map);
 		INFO(dump.text);
 		CHECK(dump.rc == 0);
 		CHECK(dump.text.find("\"packets\": 0") != std::string::npos);

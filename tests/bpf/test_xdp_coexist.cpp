@@ -117,7 +117,8 @@ std::string coexist_child()
 	XdpDeviceState st = xdp_device_state("lo");
 	const char *need = std::getenv("VSTEER_XDP_REQUIRE_DISPATCHER");
 	if (!st.dispatcher && need && std::strcmp(need, "1") == 0)
-		return "FAIL libxdp could not use its dispatcher on this kernel (it needs freplace and, for the "
+		return "FAIL libxdp could not use its dispatcher on this kernel (it needs freplace and, for "
+		       "the "
 		       "dispatcher's global functions, the kernel's BTF: CONFIG_DEBUG_INFO_BTF=y)";
 	if (!st.dispatcher) {
 		try {
@@ -146,16 +147,18 @@ std::string coexist_child()
 	if (stats >= 0)
 		close(stats);
 	char msg[512];
-	std::snprintf(msg, sizeof(msg),
-		      "dispatcher=%d/%d (%s) other runs %llu,%llu classifier packets %llu,%llu; after replace: "
-		      "ours=%d others=%zu; after detach: ours=%d others=%zu",
-		      r.dispatcher, r2.dispatcher, r2.how.c_str(), (unsigned long long)(other1 - other0),
-		      (unsigned long long)(other2 - other1), (unsigned long long)(ours1 - ours0),
-		      (unsigned long long)(ours2 - ours1), st.attached, st.other_programs.size(), after.attached,
-		      after.other_programs.size());
-	bool ok = r.dispatcher && r2.dispatcher && r2.how == "replaced in dispatcher" && ours1 - ours0 >= 20 &&
-		  ours2 - ours1 >= 20 && (stats < 0 || (other1 - other0 >= 20 && other2 - other1 >= 20)) && st.attached &&
-		  st.other_programs.size() == 1 && !after.attached && after.other_programs.size() == 1;
+	std::snprintf(
+	    msg, sizeof(msg),
+	    "dispatcher=%d/%d (%s) other runs %llu,%llu classifier packets %llu,%llu; after replace: "
+	    "ours=%d others=%zu; after detach: ours=%d others=%zu",
+	    r.dispatcher, r2.dispatcher, r2.how.c_str(), (unsigned long long)(other1 - other0),
+	    (unsigned long long)(other2 - other1), (unsigned long long)(ours1 - ours0),
+	    (unsigned long long)(ours2 - ours1), st.attached, st.other_programs.size(), after.attached,
+	    after.other_programs.size());
+	bool ok = r.dispatcher && r2.dispatcher && r2.how == "replaced in dispatcher" &&
+	          ours1 - ours0 >= 20 && ours2 - ours1 >= 20 &&
+	          (stats < 0 || (other1 - other0 >= 20 && other2 - other1 >= 20)) && st.attached &&
+	          st.other_programs.size() == 1 && !after.attached && after.other_programs.size() == 1;
 	return std::string(ok ? "PASS " : "FAIL ") + msg;
 }
 

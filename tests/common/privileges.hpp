@@ -10,7 +10,8 @@
 #include <string>
 #include <unistd.h>
 
-namespace vsteer::test {
+namespace vsteer::test
+{
 
 inline bool in_ci()
 {

@@ -26,11 +26,13 @@
 #include <string>
 #include <vector>
 
-namespace vsteer::test {
+namespace vsteer::test
+{
 
 // A network namespace created with `ip netns add` and entered by this thread for its
 // lifetime (setns; `ip netns exec` would hide /sys/fs/bpf). Deleted on destruction.
-class NetnsGuard {
+class NetnsGuard
+{
 public:
 	explicit NetnsGuard(std::string name) : name_(std::move(name))
 	{
@@ -68,9 +70,11 @@ private:
 };
 
 // The queue files of a multiqueue tap with a vnet header, held like QEMU holds them.
-class TapQueues {
+class TapQueues
+{
 public:
-	TapQueues(const std::string &tap, unsigned queues, int vnet_hdr_size = 12) : tap_(tap), hdr_(vnet_hdr_size)
+	TapQueues(const std::string &tap, unsigned queues, int vnet_hdr_size = 12)
+	    : tap_(tap), hdr_(vnet_hdr_size)
 	{
 		for (unsigned i = 0; i < queues; i++) {
 			UniqueFd fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
@@ -123,7 +127,8 @@ private:
 };
 
 // Sends whole Ethernet frames out of a device (into a tap: towards its queues).
-class PacketSender {
+class PacketSender
+{
 public:
 	explicit PacketSender(const std::string &dev)
 	{
@@ -146,7 +151,7 @@ public:
 		sll.sll_halen = ETH_ALEN;
 		std::memcpy(sll.sll_addr, frame.data(), ETH_ALEN);
 		if (sendto(fd_.get(), frame.data(), frame.size(), 0, reinterpret_cast<const sockaddr *>(&sll),
-			   sizeof(sll)) < 0)
+		           sizeof(sll)) < 0)
 			throw_errno("AF_PACKET", "send a " + std::to_string(frame.size()) + "-byte frame");
 	}
 

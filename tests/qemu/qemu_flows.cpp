@@ -45,7 +45,8 @@
 using namespace vsteer;
 using namespace vsteer::test;
 
-namespace {
+namespace
+{
 
 std::vector<Bytes> make_flows(uint32_t round, uint32_t n, uint64_t seed)
 {
@@ -106,9 +107,11 @@ int cmd_send(const std::string &ifname, uint32_t round, uint32_t n, uint64_t see
 		for (size_t i = 0; i < flows.size(); i++) {
 			const Bytes &f = flows[i];
 			std::memcpy(sll.sll_addr, f.data(), 6);
-			while (sendto(fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) < 0) {
+			while (sendto(fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr *>(&sll),
+			              sizeof(sll)) < 0) {
 				if (errno != ENOBUFS && errno != EAGAIN)
-					throw std::runtime_error(std::string("sendto ") + ifname + ": " + strerror(errno));
+					throw std::runtime_error(std::string("sendto ") + ifname + ": " +
+					                         strerror(errno));
 				std::this_thread::sleep_for(std::chrono::milliseconds(2));
 			}
 			sent++;
@@ -131,7 +134,8 @@ struct GuestConfig {
 GuestConfig guest_config(const std::string &console, uint32_t round)
 {
 	auto lines = read_lines(console);
-	const std::string begin = "VSTQ-X-BEGIN " + std::to_string(round), end = "VSTQ-X-END " + std::to_string(round);
+	const std::string begin = "VSTQ-X-BEGIN " + std::to_string(round),
+			  end = "VSTQ-X-END " + std::to_string(round);
 	bool in = false, key_next = false, found = false;
 	GuestConfig g;
 	std::string keytext;
@@ -159,7 +163,8 @@ GuestConfig guest_config(const std::string &console, uint32_t round)
 		std::smatch m;
 		if (std::regex_match(l, m, row)) {
 			if (std::stoul(m[1]) != g.table.size())
-				throw std::runtime_error("ethtool -x row " + std::string(m[1]) + " out of order");
+				throw std::runtime_error("ethtool -x row " + std::string(m[1]) +
+				                         " out of order");
 			std::istringstream ss(m[2].str());
 			unsigned q;
 			while (ss >> q)
@@ -169,12 +174,14 @@ GuestConfig guest_config(const std::string &console, uint32_t round)
 	if (!found)
 		throw std::runtime_error("no '" + begin + "' on the guest console " + console);
 	if (g.table.empty() || keytext.empty())
-		throw std::runtime_error("guest's ethtool -x output for round " + std::to_string(round) + " has no table or key");
+		throw std::runtime_error("guest's ethtool -x output for round " + std::to_string(round) +
+		                         " has no table or key");
 	g.key = parse_key(keytext);
 	return g;
 }
 
-int cmd_compare_show(const std::string &show_file, const std::string &key, const std::string &table, uint32_t types)
+int cmd_compare_show(const std::string &show_file, const std::string &key, const std::string &table,
+                     uint32_t types)
 {
 	std::ifstream f(show_file);
 	std::stringstream ss;
@@ -186,14 +193,16 @@ int cmd_compare_show(const std::string &show_file, const std::string &key, const
 	int bad = 0;
 	RssKey shown = parse_key(c->find("key")->as_string());
 	if (shown != parse_key(key)) {
-		std::printf("MISMATCH key: host shows %s, guest has %s\n", format_key(shown).c_str(), key.c_str());
+		std::printf("MISMATCH key: host shows %s, guest has %s\n", format_key(shown).c_str(),
+		            key.c_str());
 		bad++;
 	}
 	std::vector<uint16_t> t;
 	for (const auto &e : c->find("indirection_table")->as_array())
 		t.push_back(static_cast<uint16_t>(e.as_int()));
 	if (t != parse_table(table)) {
-		std::printf("MISMATCH table: host shows %s\n                guest has %s\n", join_table(t).c_str(), table.c_str());
+		std::printf("MISMATCH table: host shows %s\n                guest has %s\n",
+		            join_table(t).c_str(), table.c_str());
 		bad++;
 	}
 	uint32_t mask = static_cast<uint32_t>(c->find("hash_types_mask")->as_int());
@@ -202,13 +211,13 @@ int cmd_compare_show(const std::string &show_file, const std::string &key, const
 		bad++;
 	}
 	if (!bad)
-		std::printf("vsteer show == guest: key %s..., %zu-entry table, types 0x%x\n", key.substr(0, 16).c_str(),
-			    t.size(), mask);
+		std::printf("vsteer show == guest: key %s..., %zu-entry table, types 0x%x\n",
+		            key.substr(0, 16).c_str(), t.size(), mask);
 	return bad ? 1 : 0;
 }
 
 int cmd_verify(const std::string &console, uint32_t round, uint32_t n, uint64_t seed, const std::string &key,
-	       const std::string &table, uint32_t types)
+               const std::string &table, uint32_t types)
 {
 	RssConfig cfg;
 	cfg.key = parse_key(key);
@@ -233,7 +242,8 @@ int cmd_verify(const std::string &console, uint32_t round, uint32_t n, uint64_t 
 		std::string item;
 		while (ss >> item) {
 			auto colon = item.find(':');
-			seen[static_cast<uint32_t>(std::stoul(item.substr(0, colon)))] = std::stoi(item.substr(colon + 1));
+			seen[static_cast<uint32_t>(std::stoul(item.substr(0, colon)))] =
+			    std::stoi(item.substr(colon + 1));
 		}
 	}
 	if (!done)
@@ -260,12 +270,14 @@ int cmd_verify(const std::string &console, uint32_t round, uint32_t n, uint64_t 
 		} else {
 			wrong++;
 			if (wrong <= 10)
-				std::printf("WRONG flow %u: guest rx queue %d, reference predicts %u (hash %08x, %s)\n", i,
-					    it->second, p.queue, p.hash, report_name(p.report));
+				std::printf("WRONG flow %u: guest rx queue %d, reference predicts %u (hash "
+				            "%08x, %s)\n",
+				            i, it->second, p.queue, p.hash, report_name(p.report));
 		}
 	}
-	std::printf("round %u: %u/%u flows on the predicted rx queue, %u wrong, %u missing, %d conflicts; guest per queue:",
-		    round, ok, n, wrong, missing, conflicts);
+	std::printf("round %u: %u/%u flows on the predicted rx queue, %u wrong, %u missing, %d conflicts; "
+	            "guest per queue:",
+	            round, ok, n, wrong, missing, conflicts);
 	for (unsigned q = 0; q < 8; q++)
 		if (per_queue[q] || predicted_per_queue[q])
 			std::printf(" q%u=%u", q, per_queue[q]);
@@ -300,18 +312,20 @@ int main(int argc, char **argv)
 			std::stringstream ss;
 			ss << f.rdbuf();
 			auto j = qemu::Json::parse(ss.str());
-			std::printf("%lld\n", static_cast<long long>(j.find("stats")->find("packets")->as_int()));
+			std::printf("%lld\n",
+			            static_cast<long long>(j.find("stats")->find("packets")->as_int()));
 			return 0;
 		}
 		if (a.size() == 5 && a[0] == "compare-show")
 			return cmd_compare_show(a[1], a[2], a[3], std::stoul(a[4], nullptr, 0));
 		if (a.size() == 8 && a[0] == "verify")
-			return cmd_verify(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]), a[5], a[6],
-					  std::stoul(a[7], nullptr, 0));
+			return cmd_verify(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]), a[5],
+			                  a[6], std::stoul(a[7], nullptr, 0));
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "vsteer-qemu-flows: %s\n", e.what());
 		return 1;
 	}
-	std::fprintf(stderr, "usage: vsteer-qemu-flows send|guest-config|compare-show|verify ... (see the source)\n");
+	std::fprintf(stderr,
+	             "usage: vsteer-qemu-flows send|guest-config|compare-show|verify ... (see the source)\n");
 	return 2;
 }

@@ -49,10 +49,10 @@ static long now_ms(void)
 static int open_queue_socket(int ifindex, unsigned qm)
 {
 	struct sock_filter code[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_QUEUE),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, qm, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, 0xffff),
-		BPF_STMT(BPF_RET | BPF_K, 0),
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_AD_OFF + SKF_AD_QUEUE),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, qm, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, 0xffff),
+	    BPF_STMT(BPF_RET | BPF_K, 0),
 	};
 	struct sock_fprog prog = {.len = sizeof(code) / sizeof(code[0]), .filter = code};
 	/* protocol 0: receives nothing until bound with a protocol, after the filter is in place */
@@ -67,7 +67,8 @@ static int open_queue_socket(int ifindex, unsigned qm)
 	}
 	int rcvbuf = 1 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = ifindex};
+	struct sockaddr_ll sll = {
+	    .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = ifindex};
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll))) {
 		perror("vsteer-rx: bind");
 		exit(2);
@@ -133,7 +134,8 @@ int main(int argc, char **argv)
 						queue_of[idx] = q;
 						got++;
 					} else if (queue_of[idx] != q) {
-						printf("VSTQ-CONFLICT %u %u %d %d\n", round, idx, queue_of[idx], q);
+						printf("VSTQ-CONFLICT %u %u %d %d\n", round, idx,
+						       queue_of[idx], q);
 						conflicts++;
 					}
 					break;
@@ -158,7 +160,8 @@ int main(int argc, char **argv)
 					idx = ntohl(idx);
 					if (ntohl(rnd) == round && idx < nflows && queue_of[idx] != -2 &&
 					    queue_of[idx] != (int)k - 1) {
-						printf("VSTQ-CONFLICT %u %u %d %d\n", round, idx, queue_of[idx], (int)k - 1);
+						printf("VSTQ-CONFLICT %u %u %d %d\n", round, idx,
+						       queue_of[idx], (int)k - 1);
 						conflicts++;
 					}
 					break;

@@ -10,7 +10,8 @@
 using namespace vsteer;
 using namespace vsteer::qemu;
 
-namespace {
+namespace
+{
 
 CheckInput good()
 {
@@ -32,7 +33,11 @@ CheckInput good()
 	in.key_map_id = 12;
 	in.table_map_id = 13;
 	in.holders_known = true;
-	in.holders.push_back(TapHolder{.pid = 42, .comm = "qemu-system-x86", .tap_queues = 4, .prog_ids = {10}, .map_ids = {11, 12, 13, 99}});
+	in.holders.push_back(TapHolder{.pid = 42,
+	                               .comm = "qemu-system-x86",
+	                               .tap_queues = 4,
+	                               .prog_ids = {10},
+	                               .map_ids = {11, 12, 13, 99}});
 	return in;
 }
 
@@ -56,7 +61,8 @@ TEST_CASE("check: a consistent guest policy passes")
 {
 	auto f = check_consistency(good());
 	CHECK(consistent(f));
-	for (const char *n : {"tap", "pins", "table-size", "table-queues", "unclassified-queue", "key", "hash-types", "steering-program"}) {
+	for (const char *n : {"tap", "pins", "table-size", "table-queues", "unclassified-queue", "key",
+	                      "hash-types", "steering-program"}) {
 		const Finding *x = find(f, n);
 		REQUIRE_MESSAGE(x, n);
 		CHECK_MESSAGE(x->status == Status::ok, n << ": " << x->detail);

@@ -12,7 +12,8 @@
 
 using namespace vsteer::qemu;
 
-namespace {
+namespace
+{
 
 using Argv = std::vector<std::string>;
 
@@ -55,8 +56,9 @@ bool contains(const std::string &s, const std::string &part)
 
 TEST_CASE("QEMU version: parsed from -version, 9.0 is the minimum")
 {
-	auto v = parse_qemu_version("QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2+deb13u1~bpo12+1)\n"
-				    "Copyright (c) 2003-2025 Fabrice Bellard and the QEMU Project developers\n");
+	auto v =
+	    parse_qemu_version("QEMU emulator version 10.0.2 (Debian 1:10.0.2+ds-2+deb13u1~bpo12+1)\n"
+	                       "Copyright (c) 2003-2025 Fabrice Bellard and the QEMU Project developers\n");
 	REQUIRE(v);
 	CHECK(v->major == 10);
 	CHECK(v->minor == 0);
@@ -100,9 +102,15 @@ TEST_CASE("keyval: QemuOpts syntax")
 
 TEST_CASE("key=value device becomes typed JSON with ebpf-rss-fds")
 {
-	Argv argv{"qemu-system-x86_64", "-m", "512", "-netdev", "tap,id=n0,ifname=vst0,script=no,downscript=no,queues=4,vhost=off",
-		  "-device", "virtio-net-pci,netdev=n0,mq=on,rss=on,vectors=10,mac=52:54:00:12:34:56,addr=3,bootindex=1",
-		  "-kernel", "bz"};
+	Argv argv{"qemu-system-x86_64",
+	          "-m",
+	          "512",
+	          "-netdev",
+	          "tap,id=n0,ifname=vst0,script=no,downscript=no,queues=4,vhost=off",
+	          "-device",
+	          "virtio-net-pci,netdev=n0,mq=on,rss=on,vectors=10,mac=52:54:00:12:34:56,addr=3,bootindex=1",
+	          "-kernel",
+	          "bz"};
 	auto r = add_ebpf_rss_fds(argv, TargetSelector{"vst0", ""}, kFds, parse_device_help(kHelp));
 	CHECK(r.target.netdev_id == "n0");
 	CHECK(r.target.driver == "virtio-net-pci");
@@ -111,8 +119,9 @@ TEST_CASE("key=value device becomes typed JSON with ebpf-rss-fds")
 	CHECK(r.argv.size() == argv.size());
 	CHECK(r.argv[5] == "-device");
 	CHECK(r.argv[6] == r.device);
-	CHECK(r.device == R"({"driver":"virtio-net-pci","netdev":"n0","mq":true,"rss":true,"vectors":10,)"
-			  R"("mac":"52:54:00:12:34:56","addr":"3","bootindex":1,"ebpf-rss-fds":["30","31","32","33"]})");
+	CHECK(r.device ==
+	      R"({"driver":"virtio-net-pci","netdev":"n0","mq":true,"rss":true,"vectors":10,)"
+	      R"("mac":"52:54:00:12:34:56","addr":"3","bootindex":1,"ebpf-rss-fds":["30","31","32","33"]})");
 	// Everything else untouched.
 	for (size_t i = 0; i < argv.size(); i++)
 		if (i != 6)
@@ -121,10 +130,14 @@ TEST_CASE("key=value device becomes typed JSON with ebpf-rss-fds")
 
 TEST_CASE("JSON device keeps its form and key order; JSON netdev is found")
 {
-	Argv argv{"qemu", "--netdev", R"({"type":"tap","id":"net0","ifname":"vst1","queues":4,"vhost":false})",
-		  "-device", R"({ "driver": "virtio-net-pci", "netdev": "net0", "mq": true, "rss": true, "id": "nic0" })"};
+	Argv argv{
+	    "qemu", "--netdev", R"({"type":"tap","id":"net0","ifname":"vst1","queues":4,"vhost":false})",
+	    "-device",
+	    R"({ "driver": "virtio-net-pci", "netdev": "net0", "mq": true, "rss": true, "id": "nic0" })"};
 	auto r = add_ebpf_rss_fds(argv, TargetSelector{"vst1", ""}, kFds, {});
-	CHECK(r.device == R"({"driver":"virtio-net-pci","netdev":"net0","mq":true,"rss":true,"id":"nic0","ebpf-rss-fds":["30","31","32","33"]})");
+	CHECK(
+	    r.device ==
+	    R"({"driver":"virtio-net-pci","netdev":"net0","mq":true,"rss":true,"id":"nic0","ebpf-rss-fds":["30","31","32","33"]})");
 	auto back = Json::parse(r.argv[4]);
 	CHECK(back.find("ebpf-rss-fds")->as_array().size() == 4);
 	CHECK(back.find("ebpf-rss-fds")->as_array()[0].as_string() == "30");
@@ -134,41 +147,62 @@ TEST_CASE("rss is added when the device does not say, refused when it is off")
 {
 	Argv argv{"qemu", "-netdev", "tap,id=n0,ifname=t0", "-device", "virtio-net-pci,netdev=n0"};
 	auto r = add_ebpf_rss_fds(argv, TargetSelector{"t0", ""}, kFds, parse_device_help(kHelp));
-	CHECK(r.device == R"({"driver":"virtio-net-pci","netdev":"n0","rss":true,"ebpf-rss-fds":["30","31","32","33"]})");
+	CHECK(r.device ==
+	      R"({"driver":"virtio-net-pci","netdev":"n0","rss":true,"ebpf-rss-fds":["30","31","32","33"]})");
 	REQUIRE(r.notes.size() == 1);
 	CHECK(contains(r.notes[0], "rss"));
-	CHECK(contains(error_of({"qemu", "-netdev", "tap,id=n0,ifname=t0", "-device", "virtio-net-pci,netdev=n0,rss=off"}, TargetSelector{"t0", ""}),
-		       "rss=off"));
-	CHECK(contains(error_of({"qemu", "-netdev", "tap,id=n0,ifname=t0", "-device", R"({"driver":"virtio-net-pci","netdev":"n0","rss":false})"},
-				TargetSelector{"t0", ""}),
-		       "rss=off"));
+	CHECK(contains(error_of({"qemu", "-netdev", "tap,id=n0,ifname=t0", "-device",
+	                         "virtio-net-pci,netdev=n0,rss=off"},
+	                        TargetSelector{"t0", ""}),
+	               "rss=off"));
+	CHECK(contains(error_of({"qemu", "-netdev", "tap,id=n0,ifname=t0", "-device",
+	                         R"({"driver":"virtio-net-pci","netdev":"n0","rss":false})"},
+	                        TargetSelector{"t0", ""}),
+	               "rss=off"));
 }
 
 TEST_CASE("without QEMU's help: on/off and plain numbers typed, string properties kept")
 {
-	auto j = device_to_json(parse_keyval("virtio-net-pci,netdev=n0,mq=on,vectors=10,addr=3,id=7,mac=52:54:00:00:00:01", "driver"), {});
-	CHECK(j.dump() == R"({"driver":"virtio-net-pci","netdev":"n0","mq":true,"vectors":10,"addr":"3","id":"7","mac":"52:54:00:00:00:01"})");
+	auto j = device_to_json(
+	    parse_keyval("virtio-net-pci,netdev=n0,mq=on,vectors=10,addr=3,id=7,mac=52:54:00:00:00:01",
+	                 "driver"),
+	    {});
+	CHECK(
+	    j.dump() ==
+	    R"({"driver":"virtio-net-pci","netdev":"n0","mq":true,"vectors":10,"addr":"3","id":"7","mac":"52:54:00:00:00:01"})");
 }
 
 TEST_CASE("typed conversion: sizes, hex integers, bad booleans")
 {
 	auto types = parse_device_help(kHelp);
-	auto j = device_to_json(parse_keyval("virtio-net-pci,x-max-bounce-buffer-size=8k,host_mtu=0x400,disable-legacy=on", "driver"), types);
-	CHECK(j.dump() == R"({"driver":"virtio-net-pci","x-max-bounce-buffer-size":8192,"host_mtu":1024,"disable-legacy":"on"})");
+	auto j = device_to_json(
+	    parse_keyval("virtio-net-pci,x-max-bounce-buffer-size=8k,host_mtu=0x400,disable-legacy=on",
+	                 "driver"),
+	    types);
+	CHECK(
+	    j.dump() ==
+	    R"({"driver":"virtio-net-pci","x-max-bounce-buffer-size":8192,"host_mtu":1024,"disable-legacy":"on"})");
 	CHECK_THROWS_WITH_AS(device_to_json(parse_keyval("virtio-net-pci,mq=maybe", "driver"), types),
-			     doctest::Contains("boolean"), CmdlineError);
-	CHECK_THROWS_AS(device_to_json(parse_keyval("virtio-net-pci,mq=on,mq=off", "driver"), types), CmdlineError);
+	                     doctest::Contains("boolean"), CmdlineError);
+	CHECK_THROWS_AS(device_to_json(parse_keyval("virtio-net-pci,mq=on,mq=off", "driver"), types),
+	                CmdlineError);
 }
 
 TEST_CASE("the right device among several NICs; --netdev for fd-passed taps")
 {
 	Argv argv{"qemu",
-		  "-netdev", "tap,id=a,ifname=other,script=no",
-		  "-device", "virtio-net-pci,netdev=a,mac=52:54:00:00:00:0a",
-		  "-netdev", "tap,id=b,ifname=vst0,queues=4",
-		  "-device", "virtio-net-pci,netdev=b,mq=on,rss=on",
-		  "-netdev", "tap,id=c,fds=40:41:42:43,vhost=off",
-		  "-device", "virtio-net-pci,netdev=c,mq=on,rss=on"};
+	          "-netdev",
+	          "tap,id=a,ifname=other,script=no",
+	          "-device",
+	          "virtio-net-pci,netdev=a,mac=52:54:00:00:00:0a",
+	          "-netdev",
+	          "tap,id=b,ifname=vst0,queues=4",
+	          "-device",
+	          "virtio-net-pci,netdev=b,mq=on,rss=on",
+	          "-netdev",
+	          "tap,id=c,fds=40:41:42:43,vhost=off",
+	          "-device",
+	          "virtio-net-pci,netdev=c,mq=on,rss=on"};
 	auto r = add_ebpf_rss_fds(argv, TargetSelector{"vst0", ""}, kFds, parse_device_help(kHelp));
 	CHECK(r.target.netdev_id == "b");
 	CHECK(r.target.device_index == 8);
@@ -184,43 +218,53 @@ TEST_CASE("errors: missing tap netdev, missing device, ambiguity, wrong device, 
 	auto types = parse_device_help(kHelp);
 	(void)types;
 	// no netdev for the tap; the message lists the tap netdevs that exist
-	auto e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=other", "-device", "virtio-net-pci,netdev=n0"}, TargetSelector{"vst0", ""});
+	auto e =
+	    error_of({"qemu", "-netdev", "tap,id=n0,ifname=other", "-device", "virtio-net-pci,netdev=n0"},
+	             TargetSelector{"vst0", ""});
 	CHECK(contains(e, "no -netdev uses tap 'vst0'"));
 	CHECK(contains(e, "ifname=other"));
-	CHECK(contains(error_of({"qemu", "-m", "1G"}, TargetSelector{"vst0", ""}), "no -netdev uses tap 'vst0'"));
+	CHECK(contains(error_of({"qemu", "-m", "1G"}, TargetSelector{"vst0", ""}),
+	               "no -netdev uses tap 'vst0'"));
 	CHECK(contains(error_of({}, TargetSelector{"vst0", ""}), "no QEMU command line"));
 	// two netdevs name the same tap
-	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-netdev", "tap,id=n1,ifname=vst0"}, TargetSelector{"vst0", ""});
+	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-netdev", "tap,id=n1,ifname=vst0"},
+	             TargetSelector{"vst0", ""});
 	CHECK(contains(e, "is used by 2 netdevs"));
 	// netdev without a device
-	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "virtio-net-pci,netdev=zz"}, TargetSelector{"vst0", ""});
+	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "virtio-net-pci,netdev=zz"},
+	             TargetSelector{"vst0", ""});
 	CHECK(contains(e, "no -device uses netdev 'n0'"));
 	CHECK(contains(e, R"("driver":"virtio-net-pci","netdev":"n0")"));
 	// two devices on one netdev
 	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "virtio-net-pci,netdev=n0",
-		      "-device", "virtio-net-pci,netdev=n0,id=second"},
-		     TargetSelector{"vst0", ""});
+	              "-device", "virtio-net-pci,netdev=n0,id=second"},
+	             TargetSelector{"vst0", ""});
 	CHECK(contains(e, "used by 2 devices"));
 	// not virtio-net
-	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "e1000,netdev=n0"}, TargetSelector{"vst0", ""});
+	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "e1000,netdev=n0"},
+	             TargetSelector{"vst0", ""});
 	CHECK(contains(e, "'e1000' device"));
 	// already has fds
-	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0",
-		      "-device", R"({"driver":"virtio-net-pci","netdev":"n0","ebpf-rss-fds":["3","4","5","6"]})"},
-		     TargetSelector{"vst0", ""});
+	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device",
+	              R"({"driver":"virtio-net-pci","netdev":"n0","ebpf-rss-fds":["3","4","5","6"]})"},
+	             TargetSelector{"vst0", ""});
 	CHECK(contains(e, "already has ebpf-rss-fds"));
 	// -nic and -net cannot carry the property
 	e = error_of({"qemu", "-nic", "tap,ifname=vst0,model=virtio-net-pci"}, TargetSelector{"vst0", ""});
 	CHECK(contains(e, "-nic cannot carry ebpf-rss-fds"));
-	e = error_of({"qemu", "-net", "nic,model=virtio", "-net", "tap,ifname=vst0"}, TargetSelector{"vst0", ""});
+	e = error_of({"qemu", "-net", "nic,model=virtio", "-net", "tap,ifname=vst0"},
+	             TargetSelector{"vst0", ""});
 	CHECK(contains(e, "-net cannot carry ebpf-rss-fds"));
 	// --netdev naming a non-tap netdev, netdev without id
-	e = error_of({"qemu", "-netdev", "user,id=u0", "-device", "virtio-net-pci,netdev=u0"}, TargetSelector{"", "u0"});
+	e = error_of({"qemu", "-netdev", "user,id=u0", "-device", "virtio-net-pci,netdev=u0"},
+	             TargetSelector{"", "u0"});
 	CHECK(contains(e, "is not a tap netdev"));
 	e = error_of({"qemu", "-netdev", "tap,ifname=vst0"}, TargetSelector{"vst0", ""});
 	CHECK(contains(e, "has no id="));
 	// malformed JSON, value missing
-	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", R"({"driver":"virtio-net-pci",)"}, TargetSelector{"vst0", ""});
+	e = error_of(
+	    {"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", R"({"driver":"virtio-net-pci",)"},
+	    TargetSelector{"vst0", ""});
 	CHECK(contains(e, "invalid JSON"));
 	e = error_of({"qemu", "-device"}, TargetSelector{"vst0", ""});
 	CHECK(contains(e, "has no value"));
@@ -254,5 +298,6 @@ TEST_CASE("JSON value: round trip and escapes")
 
 TEST_CASE("shell quoting for messages and --dry-run")
 {
-	CHECK(shell_join({"qemu", "-device", R"({"a":"b"})", "it's"}) == R"(qemu -device '{"a":"b"}' 'it'\''s')");
+	CHECK(shell_join({"qemu", "-device", R"({"a":"b"})", "it's"}) ==
+	      R"(qemu -device '{"a":"b"}' 'it'\''s')");
 }

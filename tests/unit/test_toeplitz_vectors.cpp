@@ -13,7 +13,8 @@
 
 using namespace vsteer;
 
-namespace {
+namespace
+{
 
 struct Vector {
 	int family;

@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <iostream>
 
-namespace vsteer::cli {
-namespace {
+namespace vsteer::cli
+{
+namespace
+{
 
 struct HashOptions {
 	std::string key, types = "default", packet, tuple;
@@ -54,7 +56,8 @@ HashChoice tuple_choice(const std::string &tuple, uint32_t types)
 	flow.l3 = family == AF_INET ? 4 : 6;
 	if (inet_pton(family, f[0].c_str(), flow.src.data()) != 1 ||
 	    inet_pton(family, f[1].c_str(), flow.dst.data()) != 1)
-		throw ConfigError("--tuple: '" + f[0] + "' or '" + f[1] + "' is not an address of the same family");
+		throw ConfigError("--tuple: '" + f[0] + "' or '" + f[1] +
+		                  "' is not an address of the same family");
 	if (f.size() == 4) {
 		flow.l4 = 6;
 		unsigned long sp = std::stoul(f[2]), dp = std::stoul(f[3]);
@@ -99,9 +102,11 @@ void run_hash(const HashOptions &o)
 void register_hash_command(CLI::App &app)
 {
 	auto o = std::make_shared<HashOptions>();
-	auto *cmd = app.add_subcommand("hash", "Compute the RSS hash of a frame or tuple offline (debugging)");
+	auto *cmd =
+	    app.add_subcommand("hash", "Compute the RSS hash of a frame or tuple offline (debugging)");
 	cmd->add_option("--key", o->key, "40-byte key in hex")->required();
-	cmd->add_option("--hash-types", o->types, "comma list: ipv4,tcpv4,udpv4,ipv6,tcpv6,udpv6,ip_ex,tcp_ex,udp_ex");
+	cmd->add_option("--hash-types", o->types,
+	                "comma list: ipv4,tcpv4,udpv4,ipv6,tcpv6,udpv6,ip_ex,tcp_ex,udp_ex");
 	auto *pkt = cmd->add_option("--packet", o->packet, "whole Ethernet frame in hex");
 	auto *tup = cmd->add_option("--tuple", o->tuple, "SRC,DST[,SPORT,DPORT] (ports: as a TCP flow)");
 	pkt->excludes(tup);

@@ -22,8 +22,10 @@
 #include <iostream>
 #include <memory>
 
-namespace vsteer::cli {
-namespace {
+namespace vsteer::cli
+{
+namespace
+{
 
 using namespace vsteer::qemu;
 
@@ -74,13 +76,15 @@ QemuVersion require_qemu_version(const std::string &qemu)
 	auto [rc, out] = run_capture({qemu, "-version"});
 	if (rc < 0)
 		throw Error(ENOENT, "QEMU binary " + qemu, "cannot be run",
-			    "install qemu-system-x86 (9.0 or later, e.g. from bookworm-backports) or give its full path");
+		            "install qemu-system-x86 (9.0 or later, e.g. from bookworm-backports) or give "
+		            "its full path");
 	auto v = parse_qemu_version(out);
 	if (rc != 0 || !v)
-		throw Error(EINVAL, "QEMU binary " + qemu, "`-version` did not print a QEMU version: " + out.substr(0, 200));
+		throw Error(EINVAL, "QEMU binary " + qemu,
+		            "`-version` did not print a QEMU version: " + out.substr(0, 200));
 	if (*v < kMinEbpfRssFdsVersion)
 		throw Error(ENOTSUP, "QEMU " + format_version(*v) + " (" + qemu + ")",
-			    "is older than 9.0 and has no ebpf-rss-fds property", "use QEMU 9.0 or later");
+		            "is older than 9.0 and has no ebpf-rss-fds property", "use QEMU 9.0 or later");
 	return *v;
 }
 
@@ -120,7 +124,8 @@ void run_qemu(const RunQemuOptions &o)
 			break;
 		}
 	}
-	const std::vector<std::string> wrapper(o.qemu_argv.begin(), o.qemu_argv.begin() + static_cast<long>(qpos));
+	const std::vector<std::string> wrapper(o.qemu_argv.begin(),
+	                                       o.qemu_argv.begin() + static_cast<long>(qpos));
 	const std::vector<std::string> argv(o.qemu_argv.begin() + static_cast<long>(qpos), o.qemu_argv.end());
 	TargetSelector sel{o.tap, o.netdev};
 
@@ -135,16 +140,18 @@ void run_qemu(const RunQemuOptions &o)
 	auto info = query_tap(o.tap);
 	if (!info)
 		throw Error(ENODEV, "tap " + o.tap, "no such device in this network namespace",
-			    "create it first (`vsteer attach --tap " + o.tap +
-				    " --create --queues N` or `ip tuntap add dev " + o.tap +
-				    " mode tap multi_queue`), or run vsteer in the tap's namespace");
+		            "create it first (`vsteer attach --tap " + o.tap +
+		                " --create --queues N` or `ip tuntap add dev " + o.tap +
+		                " mode tap multi_queue`), or run vsteer in the tap's namespace");
 	if (!info->is_tap)
-		throw Error(EINVAL, "device " + o.tap, "is a tun (layer 3) device", "ebpf-rss-fds steers tap queues");
+		throw Error(EINVAL, "device " + o.tap, "is a tun (layer 3) device",
+		            "ebpf-rss-fds steers tap queues");
 	unsigned queues = o.queues ? o.queues : netdev_queues(argv, target);
 	if (queues > 1 && !info->multi_queue)
 		throw Error(EINVAL, "tap " + o.tap,
-			    "is not multiqueue but the netdev asks for " + std::to_string(queues) + " queues",
-			    "recreate it with multi_queue (ip tuntap add dev " + o.tap + " mode tap multi_queue)");
+		            "is not multiqueue but the netdev asks for " + std::to_string(queues) + " queues",
+		            "recreate it with multi_queue (ip tuntap add dev " + o.tap +
+		                " mode tap multi_queue)");
 
 	PropertyTypes types;
 	if (!target.device_json) {
@@ -189,12 +196,13 @@ void run_qemu(const RunQemuOptions &o)
 	}
 	if (!reuse)
 		objs.pin(dir);
-	std::fprintf(stderr,
-		     "vsteer run-qemu: QEMU %s, tap %s (%u queues), netdev %s, device %s, program id %u, pins %s%s, "
-		     "ebpf-rss-fds %d,%d,%d,%d\n",
-		     format_version(version).c_str(), o.tap.c_str(), queues, r.target.netdev_id.c_str(),
-		     r.target.driver.c_str(), objs.prog_id(), dir.c_str(), reuse ? " (reused)" : " (new)", fds[0], fds[1],
-		     fds[2], fds[3]);
+	std::fprintf(
+	    stderr,
+	    "vsteer run-qemu: QEMU %s, tap %s (%u queues), netdev %s, device %s, program id %u, pins %s%s, "
+	    "ebpf-rss-fds %d,%d,%d,%d\n",
+	    format_version(version).c_str(), o.tap.c_str(), queues, r.target.netdev_id.c_str(),
+	    r.target.driver.c_str(), objs.prog_id(), dir.c_str(), reuse ? " (reused)" : " (new)", fds[0],
+	    fds[1], fds[2], fds[3]);
 	if (o.verbose)
 		std::fprintf(stderr, "vsteer run-qemu: exec %s\n", shell_join(r.argv).c_str());
 	std::fflush(nullptr);
@@ -224,8 +232,8 @@ void qmp_attach(const QmpAttachOptions &o)
 	QmpClient qmp = QmpClient::connect(o.qmp);
 	auto v = parse_qemu_version("version " + qmp.qemu_version());
 	if (v && *v < kMinEbpfRssFdsVersion)
-		throw Error(ENOTSUP, "QEMU " + qmp.qemu_version() + " at " + o.qmp, "has no ebpf-rss-fds property",
-			    "use QEMU 9.0 or later");
+		throw Error(ENOTSUP, "QEMU " + qmp.qemu_version() + " at " + o.qmp,
+		            "has no ebpf-rss-fds property", "use QEMU 9.0 or later");
 
 	// Build the device first (property types from QEMU), so a bad property fails before any fd moves.
 	Json device;
@@ -275,19 +283,23 @@ void qmp_attach(const QmpAttachOptions &o)
 		throw;
 	}
 	if (!o.netdev.empty()) {
-		std::printf("device_add %s: ok (program id %u, pins %s)\n", device.dump().c_str(), objs.prog_id(), dir.c_str());
-		// QEMU keeps its own copies of the fds; the names are no longer needed once the device has them.
+		std::printf("device_add %s: ok (program id %u, pins %s)\n", device.dump().c_str(),
+		            objs.prog_id(), dir.c_str());
+		// QEMU keeps its own copies of the fds; the names are no longer needed once the device has
+		// them.
 		for (const auto &n : names)
 			try {
 				qmp.execute("closefd", Json::Object{{"fdname", n}});
 			} catch (...) {
 			}
 	} else {
-		std::printf("passed 4 fds to QEMU at %s as %s-{prog,config,key,table} (program id %u)\n", o.qmp.c_str(),
-			    prefix.c_str(), objs.prog_id());
-		std::printf("hot-plug with: {\"execute\":\"device_add\",\"arguments\":{\"driver\":\"virtio-net-pci\","
-			    "\"netdev\":\"NETDEV\",\"mq\":true,\"rss\":true,\"ebpf-rss-fds\":[\"%s\",\"%s\",\"%s\",\"%s\"]}}\n",
-			    names[0].c_str(), names[1].c_str(), names[2].c_str(), names[3].c_str());
+		std::printf("passed 4 fds to QEMU at %s as %s-{prog,config,key,table} (program id %u)\n",
+		            o.qmp.c_str(), prefix.c_str(), objs.prog_id());
+		std::printf(
+		    "hot-plug with: {\"execute\":\"device_add\",\"arguments\":{\"driver\":\"virtio-net-pci\","
+		    "\"netdev\":\"NETDEV\",\"mq\":true,\"rss\":true,\"ebpf-rss-fds\":[\"%s\",\"%s\",\"%s\","
+		    "\"%s\"]}}\n",
+		    names[0].c_str(), names[1].c_str(), names[2].c_str(), names[3].c_str());
 	}
 }
 
@@ -302,13 +314,14 @@ void qemu_object(const QemuObjectOptions &o)
 	const std::string dir = pin_dir_for(o.tap, o.pin_dir);
 	if (SteeringObjects::is_pinned(dir))
 		throw Error(EEXIST, dir, "already holds pinned steering objects",
-			    "`vsteer detach --tap " + o.tap + "` first, or choose another --pin-dir");
+		            "`vsteer detach --tap " + o.tap + "` first, or choose another --pin-dir");
 	QmpClient qmp = QmpClient::connect(o.qmp);
 	Json ret;
 	try {
 		ret = qmp.execute("request-ebpf", Json::Object{{"id", "rss"}});
 	} catch (const QmpError &e) {
-		throw Error(ENOTSUP, "QEMU at " + o.qmp, e.what(), "request-ebpf needs QEMU 9.0+ built with eBPF RSS");
+		throw Error(ENOTSUP, "QEMU at " + o.qmp, e.what(),
+		            "request-ebpf needs QEMU 9.0+ built with eBPF RSS");
 	}
 	const Json *b64 = ret.find("object");
 	if (!b64 || !b64->is_string())
@@ -340,13 +353,14 @@ void qemu_object(const QemuObjectOptions &o)
 		if (bpf_obj_pin(prog.prog.get(), prog_pin.c_str()))
 			throw_errno(prog_pin, "pin QEMU's program");
 		if (::rename(staging.c_str(), dir.c_str()))
-			throw_errno(dir, "move pins into place", "the directory exists; `vsteer detach --tap " + o.tap + "` first");
+			throw_errno(dir, "move pins into place",
+			            "the directory exists; `vsteer detach --tap " + o.tap + "` first");
 	} catch (...) {
 		SteeringObjects::unpin(staging);
 		throw;
 	}
 	std::printf("pinned QEMU %s's RSS program '%s' (id %u, %zu-byte object) with vsteer's maps in %s\n",
-		    qmp.qemu_version().c_str(), prog.name.c_str(), prog.id, elf.size(), dir.c_str());
+	            qmp.qemu_version().c_str(), prog.name.c_str(), prog.id, elf.size(), dir.c_str());
 	std::printf("QEMU's program keeps no counters: the stats in `vsteer show` stay 0 with it\n");
 }
 
@@ -375,7 +389,8 @@ void run_check(const CheckOptions &o)
 	} else {
 		try {
 			objs = std::make_unique<SteeringObjects>(SteeringObjects::open_pinned(dir));
-			validate_ebpf_rss_fds({objs->prog_fd(), objs->config_fd(), objs->key_fd(), objs->table_fd()});
+			validate_ebpf_rss_fds(
+			    {objs->prog_fd(), objs->config_fd(), objs->key_fd(), objs->table_fd()});
 			in.config = objs->read_config();
 			vsteer_rss_config raw{};
 			uint32_t zero = 0;
@@ -400,13 +415,18 @@ void run_check(const CheckOptions &o)
 		j.begin_object().value("tap", o.tap).value("pin_dir", dir).value("consistent", ok);
 		j.begin_array("checks");
 		for (const auto &f : findings)
-			j.begin_object().value("name", f.name).value("status", status_name(f.status)).value("detail", f.detail).end_object();
+			j.begin_object()
+			    .value("name", f.name)
+			    .value("status", status_name(f.status))
+			    .value("detail", f.detail)
+			    .end_object();
 		j.end_array().end_object();
 		std::cout << j.str();
 	} else {
 		std::printf("vsteer check %s (pins %s)\n", o.tap.c_str(), dir.c_str());
 		for (const auto &f : findings)
-			std::printf("  %-4s %-18s %s\n", status_name(f.status), f.name.c_str(), f.detail.c_str());
+			std::printf("  %-4s %-18s %s\n", status_name(f.status), f.name.c_str(),
+			            f.detail.c_str());
 	}
 	std::fflush(stdout);
 	if (!ok) {
@@ -423,45 +443,56 @@ void run_check(const CheckOptions &o)
 void register_qemu_commands(CLI::App &app)
 {
 	auto r = std::make_shared<RunQemuOptions>();
-	auto *run = app.add_subcommand("run-qemu", "Load (or reuse) the pinned steering objects, hand them to QEMU as "
-						   "ebpf-rss-fds and exec QEMU: vsteer run-qemu --tap NAME -- qemu-system-x86_64 ...");
+	auto *run = app.add_subcommand(
+	    "run-qemu", "Load (or reuse) the pinned steering objects, hand them to QEMU as "
+			"ebpf-rss-fds and exec QEMU: vsteer run-qemu --tap NAME -- qemu-system-x86_64 ...");
 	run->add_option("--tap", r->tap, "tap device whose -netdev gets the steering objects")->required();
-	run->add_option("--pin-dir", r->pin_dir, "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
-	run->add_option("--netdev", r->netdev, "pick the -netdev by id instead of ifname= (taps passed as fd=)");
-	run->add_option("--queues", r->queues, "queues for a fresh default configuration (default: the netdev's queues=)");
+	run->add_option("--pin-dir", r->pin_dir,
+	                "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
+	run->add_option("--netdev", r->netdev,
+	                "pick the -netdev by id instead of ifname= (taps passed as fd=)");
+	run->add_option("--queues", r->queues,
+	                "queues for a fresh default configuration (default: the netdev's queues=)");
 	run->add_flag("--dry-run", r->dry_run, "print the rewritten QEMU command line instead of running it");
 	run->add_flag("-v,--verbose", r->verbose, "print the QEMU command line before exec");
 	run->add_option("qemu", r->qemu_argv, "QEMU and its arguments, after --")->required();
 	run->callback([r] { run_qemu(*r); });
 
 	auto q = std::make_shared<QmpAttachOptions>();
-	auto *qa = app.add_subcommand("qmp-attach", "Pass the tap's four steering fds to a running QEMU over QMP "
-						    "(getfd); with --netdev also hot-plug the virtio-net device");
+	auto *qa =
+	    app.add_subcommand("qmp-attach", "Pass the tap's four steering fds to a running QEMU over QMP "
+	                                     "(getfd); with --netdev also hot-plug the virtio-net device");
 	qa->add_option("--qmp", q->qmp, "QEMU's QMP unix socket")->required();
 	qa->add_option("--tap", q->tap, "tap device whose pinned objects are passed")->required();
-	qa->add_option("--pin-dir", q->pin_dir, "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
+	qa->add_option("--pin-dir", q->pin_dir,
+	               "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
 	qa->add_option("--fdname", q->prefix, "prefix of the fd names (default vsteer-TAP)");
 	qa->add_option("--netdev", q->netdev, "device_add a virtio-net device on this netdev id");
 	qa->add_option("--driver", q->driver, "driver for --netdev (default virtio-net-pci)");
 	qa->add_option("--id", q->id, "id of the hot-plugged device");
-	qa->add_option("--set", q->props, "extra device properties key=value,... (e.g. mq=on,mac=52:54:00:12:34:57)");
+	qa->add_option("--set", q->props,
+	               "extra device properties key=value,... (e.g. mq=on,mac=52:54:00:12:34:57)");
 	qa->callback([q] { qmp_attach(*q); });
 
 	auto ob = std::make_shared<QemuObjectOptions>();
-	auto *qo = app.add_subcommand("qemu-object", "Load QEMU's own RSS program (QMP request-ebpf) and pin it in "
-						     "vsteer's layout, for run-qemu, show, check and bpftool");
+	auto *qo =
+	    app.add_subcommand("qemu-object", "Load QEMU's own RSS program (QMP request-ebpf) and pin it in "
+	                                      "vsteer's layout, for run-qemu, show, check and bpftool");
 	qo->add_option("--qmp", ob->qmp, "QEMU's QMP unix socket")->required();
 	qo->add_option("--tap", ob->tap, "tap whose pin directory receives the objects")->required();
-	qo->add_option("--pin-dir", ob->pin_dir, "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
+	qo->add_option("--pin-dir", ob->pin_dir,
+	               "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
 	qo->add_option("--queues", ob->queues, "queues of the default configuration (default: the tap's)");
 	qo->add_option("--save", ob->save, "also write the ELF object to this file");
 	qo->callback([ob] { qemu_object(*ob); });
 
 	auto c = std::make_shared<CheckOptions>();
-	auto *ck = app.add_subcommand("check", "Consistency of the guest's RSS policy (pinned maps) with the tap and "
-					       "the process serving it; exits non-zero naming each inconsistency");
+	auto *ck = app.add_subcommand("check",
+	                              "Consistency of the guest's RSS policy (pinned maps) with the tap and "
+	                              "the process serving it; exits non-zero naming each inconsistency");
 	ck->add_option("--tap", c->tap, "tap device")->required();
-	ck->add_option("--pin-dir", c->pin_dir, "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
+	ck->add_option("--pin-dir", c->pin_dir,
+	               "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
 	ck->add_flag("--json", c->json, "machine-readable output");
 	ck->callback([c] { run_check(*c); });
 }

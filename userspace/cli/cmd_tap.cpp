@@ -11,8 +11,10 @@
 #include <iostream>
 #include <optional>
 
-namespace vsteer::cli {
-namespace {
+namespace vsteer::cli
+{
+namespace
+{
 
 struct TapOptions {
 	std::string tap;
@@ -23,7 +25,8 @@ struct TapOptions {
 void add_tap_options(CLI::App *cmd, TapOptions &o)
 {
 	cmd->add_option("--tap", o.tap, "tap device name (in the current network namespace)")->required();
-	cmd->add_option("--pin-dir", o.pin_dir, "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
+	cmd->add_option("--pin-dir", o.pin_dir,
+	                "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
 }
 
 // The number of queues the configuration must fit: the tap's attached queues, or
@@ -35,14 +38,14 @@ unsigned effective_queues(const TapInfo &info, unsigned requested, unsigned reme
 	if (info.queues > 0) {
 		if (requested > info.queues)
 			throw Error(EINVAL, "tap " + info.name,
-				    "--queues " + std::to_string(requested) + " but only " + std::to_string(info.queues) +
-					    " queues are attached",
-				    "the table may only name attached queues");
+			            "--queues " + std::to_string(requested) + " but only " +
+			                std::to_string(info.queues) + " queues are attached",
+			            "the table may only name attached queues");
 		return requested ? requested : info.queues;
 	}
 	if (!requested)
 		throw Error(EINVAL, "tap " + info.name, "no queues are attached, so their number is unknown",
-			    "pass --queues N (the queues QEMU will open)");
+		            "pass --queues N (the queues QEMU will open)");
 	return requested;
 }
 
@@ -62,7 +65,7 @@ void run_attach(const AttachOptions &o)
 	if (!info) {
 		if (!o.create)
 			throw Error(ENODEV, "tap " + o.tap, "no such device in this network namespace",
-				    "add --create --queues N to create a persistent multiqueue tap");
+			            "add --create --queues N to create a persistent multiqueue tap");
 		if (!o.queues)
 			throw Error(EINVAL, "tap " + o.tap, "--create needs --queues N");
 		create_tap(o.tap, o.queues);
@@ -71,7 +74,8 @@ void run_attach(const AttachOptions &o)
 	}
 	try {
 		if (!info->is_tap)
-			throw Error(EINVAL, "device " + o.tap, "is a tun (layer 3) device", "steering needs a tap");
+			throw Error(EINVAL, "device " + o.tap, "is a tun (layer 3) device",
+			            "steering needs a tap");
 		bool reused = SteeringObjects::is_pinned(dir);
 		SteeringObjects objs = reused ? SteeringObjects::open_pinned(dir) : SteeringObjects::load();
 		unsigned queues = effective_queues(*info, o.queues, reused ? objs.queues() : 0);
@@ -80,7 +84,7 @@ void run_attach(const AttachOptions &o)
 				objs.read_config().validate(queues);
 			} catch (const ConfigError &e) {
 				throw Error(EINVAL, "pinned configuration in " + dir, e.what(),
-					    "fix it with `vsteer set --tap " + o.tap + "` first");
+				            "fix it with `vsteer set --tap " + o.tap + "` first");
 			}
 		} else {
 			objs.write_config(default_config(queues));
@@ -94,9 +98,10 @@ void run_attach(const AttachOptions &o)
 				SteeringObjects::unpin(dir);
 			throw;
 		}
-		std::printf("attached steering program (id %u) to %s: %u queues, pins in %s%s%s\n", objs.prog_id(),
-			    o.tap.c_str(), queues, dir.c_str(), reused ? " (reused, configuration kept)" : "",
-			    o.hash_report ? ", hash reporting on" : "");
+		std::printf("attached steering program (id %u) to %s: %u queues, pins in %s%s%s\n",
+		            objs.prog_id(), o.tap.c_str(), queues, dir.c_str(),
+		            reused ? " (reused, configuration kept)" : "",
+		            o.hash_report ? ", hash reporting on" : "");
 	} catch (...) {
 		if (created_tap)
 			try {
@@ -133,8 +138,8 @@ void run_set(const SetOptions &o)
 			c.table = parse_table(o.indirection);
 		if (o.unclassified) {
 			if (*o.unclassified >= VSTEER_MAX_QUEUES) // would wrap in the 16-bit field
-				throw ConfigError("unclassified queue " + std::to_string(*o.unclassified) + " is above " +
-						  std::to_string(VSTEER_MAX_QUEUES - 1));
+				throw ConfigError("unclassified queue " + std::to_string(*o.unclassified) +
+				                  " is above " + std::to_string(VSTEER_MAX_QUEUES - 1));
 			c.unclassified_queue = static_cast<uint16_t>(*o.unclassified);
 		}
 		c.validate(queues); // nothing is written unless the whole configuration is valid
@@ -143,8 +148,8 @@ void run_set(const SetOptions &o)
 	}
 	objs.write_config(c);
 	std::printf("%s: key %s, types %s, table %zu entries, unclassified queue %u\n", o.tap.c_str(),
-		    format_key(c.key).c_str(), format_hash_types(c.hash_types).c_str(), c.table.size(),
-		    c.unclassified_queue);
+	            format_key(c.key).c_str(), format_hash_types(c.hash_types).c_str(), c.table.size(),
+	            c.unclassified_queue);
 }
 
 // ---------------------------------------------------------------- show
@@ -160,11 +165,16 @@ void show_json(const ShowOptions &o, const std::optional<TapInfo> &info, const S
 	j.begin_object().value("tap", o.tap).value("pin_dir", o.dir()).value("prog_id", objs.prog_id());
 	j.value("tap_present", info.has_value());
 	if (info) {
-		j.value("queues", info->queues).value("multi_queue", info->multi_queue).value("vnet_hdr", info->vnet_hdr);
+		j.value("queues", info->queues)
+		    .value("multi_queue", info->multi_queue)
+		    .value("vnet_hdr", info->vnet_hdr);
 		auto report = query_hash_report(o.tap);
-		j.value("hash_report_supported", report.has_value()).value("hash_report", report.value_or(false));
+		j.value("hash_report_supported", report.has_value())
+		    .value("hash_report", report.value_or(false));
 	}
-	j.begin_object("config").value("key", format_key(c.key)).value("hash_types", format_hash_types(c.hash_types));
+	j.begin_object("config")
+	    .value("key", format_key(c.key))
+	    .value("hash_types", format_hash_types(c.hash_types));
 	j.value("hash_types_mask", c.hash_types).value("redirect", c.redirect);
 	j.value("unclassified_queue", c.unclassified_queue).array("indirection_table", c.table).end_object();
 	j.begin_object("stats").value("packets", s.packets).value("bytes", s.bytes);
@@ -186,24 +196,26 @@ void show_text(const ShowOptions &o, const std::optional<TapInfo> &info, const S
 	StatsTotals s = objs.read_stats();
 	std::printf("tap %s", o.tap.c_str());
 	if (info)
-		std::printf(": %u queues attached%s%s\n", info->queues, info->multi_queue ? ", multiqueue" : "",
-			    info->vnet_hdr ? ", vnet_hdr" : "");
+		std::printf(": %u queues attached%s%s\n", info->queues,
+		            info->multi_queue ? ", multiqueue" : "", info->vnet_hdr ? ", vnet_hdr" : "");
 	else
 		std::printf(": (not present in this network namespace)\n");
 	std::printf("  program id %u, pins in %s\n", objs.prog_id(), o.dir().c_str());
 	if (info) {
 		auto report = query_hash_report(o.tap);
-		std::printf("  hash report  %s\n", !report ? "not supported by this kernel" : *report ? "on" : "off");
+		std::printf("  hash report  %s\n", !report   ? "not supported by this kernel"
+		                                   : *report ? "on"
+		                                             : "off");
 	}
 	std::printf("  key          %s\n", format_key(c.key).c_str());
 	std::printf("  hash types   %s\n", format_hash_types(c.hash_types).c_str());
 	std::printf("  redirect     %s, unclassified queue %u\n", c.redirect ? "on" : "off (report only)",
-		    c.unclassified_queue);
+	            c.unclassified_queue);
 	std::printf("  table (%zu)  ", c.table.size());
 	for (size_t i = 0; i < c.table.size(); i++)
 		std::printf("%u%s", c.table[i], i + 1 < c.table.size() ? "," : "\n");
 	std::printf("  packets %llu, bytes %llu, key changes seen %llu\n", (unsigned long long)s.packets,
-		    (unsigned long long)s.bytes, (unsigned long long)s.table_rebuilds);
+	            (unsigned long long)s.bytes, (unsigned long long)s.table_rebuilds);
 	std::printf("  by report   ");
 	for (uint8_t r = 0; r < VSTEER_REPORT_COUNT; r++)
 		if (s.by_report[r])
@@ -251,8 +263,8 @@ void run_list(bool json)
 			j.value("hash_types", format_hash_types(c.hash_types)).end_object();
 		} else {
 			std::printf("%-16s %-8s queues %-3u table %-3zu types %s\n", tap.c_str(),
-				    info ? "present" : "absent", info ? info->queues : 0u, c.table.size(),
-				    format_hash_types(c.hash_types).c_str());
+			            info ? "present" : "absent", info ? info->queues : 0u, c.table.size(),
+			            format_hash_types(c.hash_types).c_str());
 		}
 	}
 	if (json)
@@ -273,7 +285,7 @@ void run_detach(const DetachOptions &o)
 	auto info = query_tap(o.tap);
 	if (!info && !pinned)
 		throw Error(ENOENT, "tap " + o.tap, "neither the device nor pins in " + dir + " exist",
-			    "nothing to detach");
+		            "nothing to detach");
 	if (info)
 		detach_steering(o.tap);
 	if (!o.keep_pins)
@@ -289,19 +301,22 @@ void register_tap_commands(CLI::App &app)
 	auto *attach = app.add_subcommand("attach", "Load, pin and attach the steering program to a tap");
 	add_tap_options(attach, *a);
 	attach->add_flag("--create", a->create, "create a persistent multiqueue tap first");
-	attach->add_flag("--hash-report", a->hash_report,
-			 "also deliver the hash to the guest (virtio_net_hdr_v1_hash; needs kernel-patches/)");
+	attach->add_flag(
+	    "--hash-report", a->hash_report,
+	    "also deliver the hash to the guest (virtio_net_hdr_v1_hash; needs kernel-patches/)");
 	attach->add_option("--queues", a->queues, "number of queues (read from the kernel when attached)")
-		->check(CLI::Range(1, VSTEER_MAX_QUEUES));
+	    ->check(CLI::Range(1, VSTEER_MAX_QUEUES));
 	attach->callback([a] { run_attach(*a); });
 
 	auto s = std::make_shared<SetOptions>();
 	auto *set = app.add_subcommand("set", "Change the live RSS configuration of an attached tap");
 	add_tap_options(set, *s);
 	set->add_option("--key", s->key, "40-byte Toeplitz key in hex, or 'random'");
-	set->add_option("--hash-types", s->types, "comma list: ipv4,tcpv4,udpv4,ipv6,tcpv6,udpv6,ip_ex,tcp_ex,udp_ex");
+	set->add_option("--hash-types", s->types,
+	                "comma list: ipv4,tcpv4,udpv4,ipv6,tcpv6,udpv6,ip_ex,tcp_ex,udp_ex");
 	auto *eq = set->add_option("--equal", s->equal, "spread a 128-entry table evenly over N queues");
-	auto *ind = set->add_option("--indirection", s->indirection, "explicit table Q,Q,... (power-of-two length)");
+	auto *ind =
+	    set->add_option("--indirection", s->indirection, "explicit table Q,Q,... (power-of-two length)");
 	eq->excludes(ind);
 	set->add_option("--unclassified", s->unclassified, "queue for packets without a hash");
 	set->add_option("--queues", s->queues, "validate against N queues (default: the attached queues)");

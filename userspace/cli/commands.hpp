@@ -4,12 +4,13 @@
 
 #include <CLI/CLI.hpp>
 
-namespace vsteer::cli {
+namespace vsteer::cli
+{
 
 void register_tap_commands(CLI::App &app);  // attach, set, show, list, detach (cmd_tap.cpp)
 void register_hash_command(CLI::App &app);  // hash (cmd_hash.cpp)
 void register_qemu_commands(CLI::App &app); // run-qemu, qmp-attach, qemu-object, check (cmd_qemu.cpp)
 
-void register_xdp_commands(CLI::App &app);   // xdp, vm, rule (cmd_xdp.cpp)
+void register_xdp_commands(CLI::App &app); // xdp, vm, rule (cmd_xdp.cpp)
 
 } // namespace vsteer::cli

@@ -8,7 +8,8 @@
 
 #include <cstring>
 
-namespace vsteer {
+namespace vsteer
+{
 
 bpf_map_info map_info(int fd, const std::string &name)
 {
@@ -19,7 +20,7 @@ bpf_map_info map_info(int fd, const std::string &name)
 		throw_errno("map " + name, "inspect fd");
 	if (std::string_view(target) != "anon_inode:bpf-map")
 		throw Error(EINVAL, "map " + name, std::string("is not a BPF map (") + target + ")",
-			    "a program or another object is pinned where a map belongs");
+		            "a program or another object is pinned where a map belongs");
 	bpf_map_info info{};
 	__u32 len = sizeof(info);
 	if (bpf_map_get_info_by_fd(fd, &info, &len))

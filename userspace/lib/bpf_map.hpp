@@ -14,7 +14,8 @@
 #include <type_traits>
 #include <vector>
 
-namespace vsteer {
+namespace vsteer
+{
 
 // Kernel-side description of a map fd.
 bpf_map_info map_info(int fd, const std::string &name);
@@ -23,7 +24,8 @@ unsigned possible_cpus();
 // F_DUPFD_CLOEXEC copy of fd; errors name the map.
 int dup_fd(int fd, const std::string &name);
 
-template <typename K, typename V> class BpfMap {
+template <typename K, typename V> class BpfMap
+{
 	static_assert(std::is_trivially_copyable_v<K> && std::is_trivially_copyable_v<V>);
 
 public:
@@ -36,7 +38,7 @@ public:
 		int fd = bpf_obj_get(path.c_str());
 		if (fd < 0)
 			throw_errno("map " + path, "open pinned map",
-				    "is the tap attached? (vsteer attach --tap NAME) and is bpffs mounted?");
+			            "is the tap attached? (vsteer attach --tap NAME) and is bpffs mounted?");
 		return BpfMap(UniqueFd(fd), path);
 	}
 	// Borrows a skeleton's map (dup'ed so the wrapper owns its copy).
@@ -72,10 +74,11 @@ private:
 		bpf_map_info info = map_info(fd_.get(), name_);
 		if (info.key_size != sizeof(K) || info.value_size != sizeof(V))
 			throw Error(EINVAL, "map " + name_,
-				    "unexpected layout: key " + std::to_string(info.key_size) + " bytes, value " +
-					    std::to_string(info.value_size) + " bytes (expected " +
-					    std::to_string(sizeof(K)) + "/" + std::to_string(sizeof(V)) + ")",
-				    "this is not a vsteer/QEMU RSS map");
+			            "unexpected layout: key " + std::to_string(info.key_size) +
+			                " bytes, value " + std::to_string(info.value_size) +
+			                " bytes (expected " + std::to_string(sizeof(K)) + "/" +
+			                std::to_string(sizeof(V)) + ")",
+			            "this is not a vsteer/QEMU RSS map");
 	}
 
 	UniqueFd fd_;
@@ -83,7 +86,8 @@ private:
 };
 
 // Per-CPU array map: get() returns one value per possible CPU.
-template <typename V> class PerCpuArray {
+template <typename V> class PerCpuArray
+{
 	static_assert(std::is_trivially_copyable_v<V>);
 
 public:

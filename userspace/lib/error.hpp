@@ -8,9 +8,11 @@
 #include <stdexcept>
 #include <system_error>
 
-namespace vsteer {
+namespace vsteer
+{
 
-class Error : public std::runtime_error {
+class Error : public std::runtime_error
+{
 public:
 	// `object`: what failed ("map config at /sys/fs/bpf/vsteer/tap0/config");
 	// `action`: what was attempted; `hint`: what the user can do (may be empty).
@@ -24,11 +26,12 @@ public:
 
 private:
 	static std::string compose(int err, const std::string &object, const std::string &action,
-				   const std::string &hint)
+	                           const std::string &hint)
 	{
 		std::string s = object + ": " + action;
 		if (err)
-			s += ": " + std::generic_category().message(err) + " (errno " + std::to_string(err) + ")";
+			s += ": " + std::generic_category().message(err) + " (errno " + std::to_string(err) +
+			     ")";
 		if (!hint.empty())
 			s += "; " + hint;
 		return s;

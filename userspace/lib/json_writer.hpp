@@ -8,9 +8,11 @@
 #include <string_view>
 #include <vector>
 
-namespace vsteer {
+namespace vsteer
+{
 
-class JsonWriter {
+class JsonWriter
+{
 public:
 	JsonWriter &begin_object(std::string_view key = {}) { return open(key, '{'); }
 	JsonWriter &end_object() { return close('}'); }
@@ -30,8 +32,7 @@ public:
 		return *this;
 	}
 	template <typename N>
-		requires std::is_arithmetic_v<N>
-	JsonWriter &value(std::string_view key, N n)
+	requires std::is_arithmetic_v<N> JsonWriter &value(std::string_view key, N n)
 	{
 		prefix(key);
 		out_ << +n;
@@ -79,7 +80,8 @@ private:
 			if (c == '"' || c == '\\')
 				out_ << '\\' << c;
 			else if (static_cast<unsigned char>(c) < 0x20)
-				out_ << "\\u00" << "0123456789abcdef"[(c >> 4) & 15] << "0123456789abcdef"[c & 15];
+				out_ << "\\u00"
+				     << "0123456789abcdef"[(c >> 4) & 15] << "0123456789abcdef"[c & 15];
 			else
 				out_ << c;
 		}

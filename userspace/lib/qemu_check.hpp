@@ -13,13 +13,14 @@
 #include <string>
 #include <vector>
 
-namespace vsteer::qemu {
+namespace vsteer::qemu
+{
 
 enum class Status { ok, warn, fail };
 const char *status_name(Status s);
 
 struct Finding {
-	std::string name;   // "table-size", "table-queues", "unclassified-queue", "key", ...
+	std::string name; // "table-size", "table-queues", "unclassified-queue", "key", ...
 	Status status = Status::ok;
 	std::string detail;
 };
@@ -28,19 +29,19 @@ struct Finding {
 struct TapHolder {
 	int pid = 0;
 	std::string comm;
-	unsigned tap_queues = 0;         // tun fds attached to the tap
-	std::vector<uint32_t> prog_ids;  // BPF programs it holds fds of
-	std::vector<uint32_t> map_ids;   // BPF maps it holds fds of
+	unsigned tap_queues = 0;        // tun fds attached to the tap
+	std::vector<uint32_t> prog_ids; // BPF programs it holds fds of
+	std::vector<uint32_t> map_ids;  // BPF maps it holds fds of
 };
 
 struct CheckInput {
 	std::string tap;
-	std::optional<TapInfo> info;        // nullopt: no such tap in this namespace
-	std::optional<RssConfig> config;    // nullopt: no (complete) pins
-	std::string pin_problem;            // why config is missing
+	std::optional<TapInfo> info;     // nullopt: no such tap in this namespace
+	std::optional<RssConfig> config; // nullopt: no (complete) pins
+	std::string pin_problem;         // why config is missing
 	uint32_t prog_id = 0, config_map_id = 0, key_map_id = 0, table_map_id = 0;
-	uint16_t raw_table_len = 0;         // indirections_len as stored (read_config clamps)
-	bool holders_known = false;         // /proc was scanned
+	uint16_t raw_table_len = 0; // indirections_len as stored (read_config clamps)
+	bool holders_known = false; // /proc was scanned
 	std::vector<TapHolder> holders;
 };
 

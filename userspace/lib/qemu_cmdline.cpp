@@ -7,9 +7,11 @@
 #include <regex>
 #include <set>
 
-namespace vsteer::qemu {
+namespace vsteer::qemu
+{
 
-namespace {
+namespace
+{
 
 bool starts_with(std::string_view s, std::string_view p)
 {
@@ -101,9 +103,19 @@ bool is_integer_type(std::string_view t)
 // Properties that are strings whatever they look like (used without QEMU's help only).
 const std::set<std::string, std::less<>> &string_properties()
 {
-	static const std::set<std::string, std::less<>> s{
-		"addr", "bus", "id", "mac", "netdev", "driver", "romfile", "tx", "duplex",
-		"failover_pair_id", "serial", "disable-legacy", "x-pcie-lnksta-dllla"};
+	static const std::set<std::string, std::less<>> s{"addr",
+	                                                  "bus",
+	                                                  "id",
+	                                                  "mac",
+	                                                  "netdev",
+	                                                  "driver",
+	                                                  "romfile",
+	                                                  "tx",
+	                                                  "duplex",
+	                                                  "failover_pair_id",
+	                                                  "serial",
+	                                                  "disable-legacy",
+	                                                  "x-pcie-lnksta-dllla"};
 	return s;
 }
 
@@ -128,11 +140,12 @@ std::string get_text(const Json &obj, std::string_view key)
 std::string describe(const NetOption &o)
 {
 	return "-" + o.option + " '" + (o.json ? o.value.dump() : format_keyval([&] {
-		KeyValues kv;
-		for (const auto &[k, v] : o.value.as_object())
-			kv.emplace_back(k, scalar_text(v));
-		return kv;
-	}())) + "'";
+		       KeyValues kv;
+		       for (const auto &[k, v] : o.value.as_object())
+			       kv.emplace_back(k, scalar_text(v));
+		       return kv;
+	       }())) +
+	       "'";
 }
 
 std::string example_device(const std::string &netdev_id)
@@ -169,7 +182,8 @@ PropertyTypes parse_device_help(std::string_view out)
 	size_t pos = 0;
 	while (pos < out.size()) {
 		size_t nl = out.find('\n', pos);
-		std::string_view line = out.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+		std::string_view line =
+		    out.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
 		pos = nl == std::string_view::npos ? out.size() : nl + 1;
 		line = trim(line);
 		size_t eq = line.find("=<");
@@ -217,7 +231,8 @@ KeyValues parse_keyval(std::string_view text, std::string_view implied_key)
 		size_t eq = p.find('=');
 		if (eq != std::string::npos) {
 			if (eq == 0)
-				throw CmdlineError("element '" + p + "' of '" + std::string(text) + "' has no key");
+				throw CmdlineError("element '" + p + "' of '" + std::string(text) +
+				                   "' has no key");
 			kv.emplace_back(p.substr(0, eq), p.substr(eq + 1));
 		} else if (i == 0 && !implied_key.empty()) {
 			kv.emplace_back(std::string(implied_key), p);
@@ -258,7 +273,8 @@ Json device_to_json(const KeyValues &kv, const PropertyTypes &types)
 		if (k == "driver")
 			continue;
 		if (obj.find(k))
-			throw CmdlineError("property '" + k + "' given twice in -device '" + format_keyval(kv) + "'");
+			throw CmdlineError("property '" + k + "' given twice in -device '" +
+			                   format_keyval(kv) + "'");
 		Json value = v;
 		if (!types.empty()) {
 			auto it = types.find(k);
@@ -266,7 +282,8 @@ Json device_to_json(const KeyValues &kv, const PropertyTypes &types)
 			if (type == "bool") {
 				auto b = parse_bool(v);
 				if (!b)
-					throw CmdlineError("property '" + k + "' is a boolean (on/off), not '" + v + "'");
+					throw CmdlineError("property '" + k +
+					                   "' is a boolean (on/off), not '" + v + "'");
 				value = *b;
 			} else if (is_integer_type(type)) {
 				if (auto n = parse_int(v))
@@ -278,7 +295,8 @@ Json device_to_json(const KeyValues &kv, const PropertyTypes &types)
 		} else if (!string_properties().count(k)) {
 			if (auto b = parse_bool(v); b && v.size() > 1)
 				value = *b;
-			else if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+			else if (!v.empty() &&
+			         std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
 				value = *parse_int(v);
 		}
 		obj.set(k, std::move(value));
@@ -326,17 +344,20 @@ RssTarget find_rss_target(const std::vector<std::string> &argv, const TargetSele
 	if (argv.empty())
 		throw CmdlineError("no QEMU command line given (expected: -- qemu-system-x86_64 ARGS...)");
 	auto opts = scan_net_options(argv);
-	const std::string what = sel.netdev_id.empty() ? "tap '" + sel.tap + "'" : "netdev id '" + sel.netdev_id + "'";
+	const std::string what =
+	    sel.netdev_id.empty() ? "tap '" + sel.tap + "'" : "netdev id '" + sel.netdev_id + "'";
 
 	// -nic / -net tap forms cannot carry a device property.
 	for (const auto &o : opts) {
 		if (o.option != "nic" && o.option != "net")
 			continue;
 		if (get_text(o.value, "type") == "tap" &&
-		    (sel.netdev_id.empty() ? get_text(o.value, "ifname") == sel.tap : get_text(o.value, "id") == sel.netdev_id))
-			throw CmdlineError(describe(o) + " uses " + what + ", but -" + o.option +
-					   " cannot carry ebpf-rss-fds; write it as -netdev tap,id=n0,ifname=" + sel.tap +
-					   ",... with " + example_device("n0"));
+		    (sel.netdev_id.empty() ? get_text(o.value, "ifname") == sel.tap
+		                           : get_text(o.value, "id") == sel.netdev_id))
+			throw CmdlineError(
+			    describe(o) + " uses " + what + ", but -" + o.option +
+			    " cannot carry ebpf-rss-fds; write it as -netdev tap,id=n0,ifname=" + sel.tap +
+			    ",... with " + example_device("n0"));
 	}
 
 	std::vector<const NetOption *> netdevs;
@@ -348,7 +369,7 @@ RssTarget find_rss_target(const std::vector<std::string> &argv, const TargetSele
 		if (type == "tap")
 			tap_netdevs.push_back(describe(o));
 		bool match = sel.netdev_id.empty() ? (type == "tap" && get_text(o.value, "ifname") == sel.tap)
-						   : get_text(o.value, "id") == sel.netdev_id;
+		                                   : get_text(o.value, "id") == sel.netdev_id;
 		if (match)
 			netdevs.push_back(&o);
 	}
@@ -376,7 +397,8 @@ RssTarget find_rss_target(const std::vector<std::string> &argv, const TargetSele
 	}
 	const NetOption &nd = *netdevs.front();
 	if (get_text(nd.value, "type") != "tap")
-		throw CmdlineError(describe(nd) + " is not a tap netdev; ebpf-rss-fds steers tap queues only");
+		throw CmdlineError(describe(nd) +
+		                   " is not a tap netdev; ebpf-rss-fds steers tap queues only");
 	std::string id = get_text(nd.value, "id");
 	if (id.empty())
 		throw CmdlineError(describe(nd) + " has no id=, so no -device can use it");
@@ -386,9 +408,11 @@ RssTarget find_rss_target(const std::vector<std::string> &argv, const TargetSele
 		if (o.option == "device" && get_text(o.value, "netdev") == id)
 			devices.push_back(&o);
 	if (devices.empty())
-		throw CmdlineError("no -device uses netdev '" + id + "' (of " + what + "); add " + example_device(id));
+		throw CmdlineError("no -device uses netdev '" + id + "' (of " + what + "); add " +
+		                   example_device(id));
 	if (devices.size() > 1) {
-		std::string msg = "netdev '" + id + "' is used by " + std::to_string(devices.size()) + " devices:";
+		std::string msg =
+		    "netdev '" + id + "' is used by " + std::to_string(devices.size()) + " devices:";
 		for (auto *d : devices)
 			msg += " " + describe(*d);
 		throw CmdlineError(msg + "; a netdev serves one device");
@@ -399,9 +423,10 @@ RssTarget find_rss_target(const std::vector<std::string> &argv, const TargetSele
 		throw CmdlineError(describe(dev) + " has no driver");
 	if (!is_virtio_net(driver))
 		throw CmdlineError(describe(dev) + " is a '" + driver +
-				   "' device; ebpf-rss-fds is a virtio-net property (use virtio-net-pci)");
+		                   "' device; ebpf-rss-fds is a virtio-net property (use virtio-net-pci)");
 	if (dev.value.find("ebpf-rss-fds"))
-		throw CmdlineError(describe(dev) + " already has ebpf-rss-fds; remove them, run-qemu adds its own");
+		throw CmdlineError(describe(dev) +
+		                   " already has ebpf-rss-fds; remove them, run-qemu adds its own");
 	RssTarget t;
 	t.netdev_index = nd.index;
 	t.device_index = dev.index;
@@ -409,19 +434,20 @@ RssTarget find_rss_target(const std::vector<std::string> &argv, const TargetSele
 	t.driver = driver;
 	t.device_json = dev.json;
 	if (const Json *rss = dev.value.find("rss")) {
-		std::optional<bool> on = rss->is_bool() ? std::optional<bool>(rss->as_bool())
-							: parse_bool(scalar_text(*rss));
+		std::optional<bool> on =
+		    rss->is_bool() ? std::optional<bool>(rss->as_bool()) : parse_bool(scalar_text(*rss));
 		if (!on)
 			throw CmdlineError(describe(dev) + ": rss must be on or off, not " + rss->dump());
 		if (!*on)
-			throw CmdlineError(describe(dev) + " sets rss=off: QEMU ignores ebpf-rss-fds without rss=on");
+			throw CmdlineError(describe(dev) +
+			                   " sets rss=off: QEMU ignores ebpf-rss-fds without rss=on");
 		t.has_rss = true;
 	}
 	return t;
 }
 
-Rewrite add_ebpf_rss_fds(const std::vector<std::string> &argv, const TargetSelector &sel, const EbpfRssFds &fds,
-			 const PropertyTypes &types)
+Rewrite add_ebpf_rss_fds(const std::vector<std::string> &argv, const TargetSelector &sel,
+                         const EbpfRssFds &fds, const PropertyTypes &types)
 {
 	for (int fd : fds)
 		if (fd <= 2)
@@ -454,12 +480,14 @@ int highest_fd_referenced(const std::vector<std::string> &argv)
 	int highest = -1;
 	for (size_t i = 1; i < argv.size(); i++) {
 		const std::string &a = argv[i];
-		for (auto it = std::sregex_iterator(a.begin(), a.end(), re); it != std::sregex_iterator(); ++it) {
+		for (auto it = std::sregex_iterator(a.begin(), a.end(), re); it != std::sregex_iterator();
+		     ++it) {
 			std::string nums = (*it)[1];
 			size_t p = 0;
 			while (p < nums.size()) {
 				size_t q = nums.find(':', p);
-				std::string n = nums.substr(p, q == std::string::npos ? std::string::npos : q - p);
+				std::string n =
+				    nums.substr(p, q == std::string::npos ? std::string::npos : q - p);
 				if (!n.empty() && n.size() < 9)
 					highest = std::max(highest, std::stoi(n));
 				if (q == std::string::npos)
@@ -478,7 +506,8 @@ std::string shell_join(const std::vector<std::string> &argv)
 		if (!out.empty())
 			out += ' ';
 		bool plain = !a.empty() && std::all_of(a.begin(), a.end(), [](char c) {
-			return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("-_=,.:/+@%").find(c) != std::string_view::npos;
+			return std::isalnum(static_cast<unsigned char>(c)) ||
+			       std::string_view("-_=,.:/+@%").find(c) != std::string_view::npos;
 		});
 		if (plain) {
 			out += a;

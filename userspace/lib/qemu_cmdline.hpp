@@ -23,10 +23,12 @@
 #include <utility>
 #include <vector>
 
-namespace vsteer::qemu {
+namespace vsteer::qemu
+{
 
 // The command line cannot be rewritten as asked; what() says what to change.
-class CmdlineError : public std::runtime_error {
+class CmdlineError : public std::runtime_error
+{
 public:
 	using std::runtime_error::runtime_error;
 };
@@ -59,16 +61,16 @@ Json device_to_json(const KeyValues &kv, const PropertyTypes &types);
 
 // One -netdev / -nic / -net / -device occurrence on the command line.
 struct NetOption {
-	size_t index = 0;         // index of the option's value in argv
-	std::string option;       // "netdev", "nic", "net", "device"
-	bool json = false;        // the value is a JSON object
-	Json value;               // the value as an object (key=value forms converted to strings)
+	size_t index = 0;   // index of the option's value in argv
+	std::string option; // "netdev", "nic", "net", "device"
+	bool json = false;  // the value is a JSON object
+	Json value;         // the value as an object (key=value forms converted to strings)
 };
 
 // Where the ebpf-rss-fds go.
 struct RssTarget {
-	size_t netdev_index = 0;  // argv index of the -netdev value
-	size_t device_index = 0;  // argv index of the -device value
+	size_t netdev_index = 0; // argv index of the -netdev value
+	size_t device_index = 0; // argv index of the -device value
 	std::string netdev_id;
 	std::string driver;
 	bool device_json = false; // -device is already JSON
@@ -78,8 +80,8 @@ struct RssTarget {
 // How the netdev is chosen: by the tap's name (ifname=) or, for fd-passed taps that have no
 // ifname (libvirt style), by the netdev id.
 struct TargetSelector {
-	std::string tap;        // match -netdev tap,...,ifname=TAP
-	std::string netdev_id;  // if set: match -netdev ...,id=ID instead
+	std::string tap;       // match -netdev tap,...,ifname=TAP
+	std::string netdev_id; // if set: match -netdev ...,id=ID instead
 };
 
 std::vector<NetOption> scan_net_options(const std::vector<std::string> &argv);
@@ -95,14 +97,14 @@ using EbpfRssFds = std::array<int, 4>;
 struct Rewrite {
 	std::vector<std::string> argv;
 	RssTarget target;
-	std::string device;              // the new -device value
-	std::vector<std::string> notes;  // what was changed besides ebpf-rss-fds
+	std::string device;             // the new -device value
+	std::vector<std::string> notes; // what was changed besides ebpf-rss-fds
 };
 
 // Returns argv with the target device replaced by a JSON -device carrying ebpf-rss-fds (and
 // "rss":true when the device did not say). `types` types a key=value device (see above).
 Rewrite add_ebpf_rss_fds(const std::vector<std::string> &argv, const TargetSelector &sel,
-			 const EbpfRssFds &fds, const PropertyTypes &types);
+                         const EbpfRssFds &fds, const PropertyTypes &types);
 
 // The highest fd number the command line names (fd=, fds=, vhostfd(s)=, -add-fd), or -1.
 // The fds vsteer hands over are placed above it so that they collide with none of them.

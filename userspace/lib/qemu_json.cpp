@@ -6,11 +6,14 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace vsteer::qemu {
+namespace vsteer::qemu
+{
 
-namespace {
+namespace
+{
 
-class Parser {
+class Parser
+{
 public:
 	explicit Parser(std::string_view t) : t_(t) {}
 
@@ -30,7 +33,8 @@ private:
 	}
 	void ws()
 	{
-		while (i_ < t_.size() && (t_[i_] == ' ' || t_[i_] == '\t' || t_[i_] == '\n' || t_[i_] == '\r'))
+		while (i_ < t_.size() &&
+		       (t_[i_] == ' ' || t_[i_] == '\t' || t_[i_] == '\n' || t_[i_] == '\r'))
 			i_++;
 	}
 	bool eat(char c)
@@ -187,14 +191,30 @@ private:
 				fail("unterminated escape");
 			char e = t_[i_++];
 			switch (e) {
-			case '"': s += '"'; break;
-			case '\\': s += '\\'; break;
-			case '/': s += '/'; break;
-			case 'b': s += '\b'; break;
-			case 'f': s += '\f'; break;
-			case 'n': s += '\n'; break;
-			case 'r': s += '\r'; break;
-			case 't': s += '\t'; break;
+			case '"':
+				s += '"';
+				break;
+			case '\\':
+				s += '\\';
+				break;
+			case '/':
+				s += '/';
+				break;
+			case 'b':
+				s += '\b';
+				break;
+			case 'f':
+				s += '\f';
+				break;
+			case 'n':
+				s += '\n';
+				break;
+			case 'r':
+				s += '\r';
+				break;
+			case 't':
+				s += '\t';
+				break;
 			case 'u': {
 				uint32_t cp = hex4();
 				if (cp >= 0xD800 && cp < 0xDC00 && t_.substr(i_, 2) == "\\u") {
@@ -205,7 +225,8 @@ private:
 				utf8(s, cp);
 				break;
 			}
-			default: fail(std::string("bad escape \\") + e);
+			default:
+				fail(std::string("bad escape \\") + e);
 			}
 		}
 	}
@@ -223,11 +244,21 @@ std::string json_quote(std::string_view s)
 	std::string out = "\"";
 	for (unsigned char c : s) {
 		switch (c) {
-		case '"': out += "\\\""; break;
-		case '\\': out += "\\\\"; break;
-		case '\n': out += "\\n"; break;
-		case '\r': out += "\\r"; break;
-		case '\t': out += "\\t"; break;
+		case '"':
+			out += "\\\"";
+			break;
+		case '\\':
+			out += "\\\\";
+			break;
+		case '\n':
+			out += "\\n";
+			break;
+		case '\r':
+			out += "\\r";
+			break;
+		case '\t':
+			out += "\\t";
+			break;
 		default:
 			if (c < 0x20) {
 				char buf[8];
@@ -242,7 +273,8 @@ std::string json_quote(std::string_view s)
 	return out;
 }
 
-namespace {
+namespace
+{
 void dump_to(const Json &j, std::string &out)
 {
 	if (j.is_null()) {

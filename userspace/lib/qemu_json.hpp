@@ -12,14 +12,17 @@
 #include <variant>
 #include <vector>
 
-namespace vsteer::qemu {
+namespace vsteer::qemu
+{
 
-class JsonError : public std::runtime_error {
+class JsonError : public std::runtime_error
+{
 public:
 	using std::runtime_error::runtime_error;
 };
 
-class Json {
+class Json
+{
 public:
 	using Array = std::vector<Json>;
 	using Object = std::vector<std::pair<std::string, Json>>;
@@ -37,7 +40,7 @@ public:
 	Json(Object o) : v_(std::move(o)) {}
 
 	static Json parse(std::string_view text); // throws JsonError with the offset
-	std::string dump() const;                  // compact, QEMU-style
+	std::string dump() const;                 // compact, QEMU-style
 
 	bool is_null() const { return std::holds_alternative<std::monostate>(v_); }
 	bool is_bool() const { return std::holds_alternative<bool>(v_); }
@@ -49,7 +52,10 @@ public:
 
 	bool as_bool() const { return get<bool>("a boolean"); }
 	int64_t as_int() const { return get<int64_t>("an integer"); }
-	double as_double() const { return is_int() ? static_cast<double>(as_int()) : get<double>("a number"); }
+	double as_double() const
+	{
+		return is_int() ? static_cast<double>(as_int()) : get<double>("a number");
+	}
 	const std::string &as_string() const { return get<std::string>("a string"); }
 	const Array &as_array() const { return get<Array>("an array"); }
 	Array &as_array() { return get<Array>("an array"); }

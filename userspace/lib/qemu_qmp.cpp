@@ -12,9 +12,11 @@
 #include <cstring>
 #include <thread>
 
-namespace vsteer::qemu {
+namespace vsteer::qemu
+{
 
-namespace {
+namespace
+{
 constexpr int kReplyTimeoutMs = 30000;
 }
 
@@ -36,7 +38,7 @@ QmpClient QmpClient::connect(const std::string &path, int wait_ms)
 		int err = errno;
 		if ((err != ENOENT && err != ECONNREFUSED) || std::chrono::steady_clock::now() >= deadline)
 			throw Error(err, "QMP socket " + path, "connect",
-				    "start QEMU with -qmp unix:" + path + ",server=on,wait=off");
+			            "start QEMU with -qmp unix:" + path + ",server=on,wait=off");
 		std::this_thread::sleep_for(std::chrono::milliseconds(50));
 	}
 	QmpClient c(std::move(fd), path);
@@ -44,7 +46,7 @@ QmpClient QmpClient::connect(const std::string &path, int wait_ms)
 	const Json *qmp = hello.find("QMP");
 	if (!qmp)
 		throw Error(EPROTO, "QMP socket " + path, "expected the QMP greeting, got " + hello.dump(),
-			    "is this a QMP (not HMP) socket?");
+		            "is this a QMP (not HMP) socket?");
 	c.greeting_ = *qmp;
 	c.execute("qmp_capabilities");
 	return c;
@@ -108,7 +110,8 @@ Json QmpClient::read_message()
 			try {
 				return Json::parse(line);
 			} catch (const JsonError &e) {
-				throw Error(EPROTO, "QMP socket " + path_, std::string("unparsable reply: ") + e.what());
+				throw Error(EPROTO, "QMP socket " + path_,
+				            std::string("unparsable reply: ") + e.what());
 			}
 		}
 		pollfd p{fd_.get(), POLLIN, 0};
@@ -154,8 +157,8 @@ Json QmpClient::execute(const std::string &command, Json arguments, int pass_fd)
 			const Json *desc = err->find("desc");
 			const Json *cls = err->find("class");
 			throw QmpError("QMP " + command + " on " + path_ + ": " +
-					       (desc && desc->is_string() ? desc->as_string() : err->dump()),
-				       cls && cls->is_string() ? cls->as_string() : std::string());
+			                   (desc && desc->is_string() ? desc->as_string() : err->dump()),
+			               cls && cls->is_string() ? cls->as_string() : std::string());
 		}
 	}
 }

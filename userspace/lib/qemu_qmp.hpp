@@ -10,10 +10,12 @@
 #include <stdexcept>
 #include <string>
 
-namespace vsteer::qemu {
+namespace vsteer::qemu
+{
 
 // QEMU answered a command with {"error": {"class": ..., "desc": ...}}.
-class QmpError : public std::runtime_error {
+class QmpError : public std::runtime_error
+{
 public:
 	QmpError(const std::string &what, std::string cls) : std::runtime_error(what), cls_(std::move(cls)) {}
 	const std::string &error_class() const { return cls_; }
@@ -22,7 +24,8 @@ private:
 	std::string cls_;
 };
 
-class QmpClient {
+class QmpClient
+{
 public:
 	// Connects (retrying for up to `wait_ms` while the socket does not exist yet or
 	// refuses), reads the greeting and leaves capabilities negotiation done.

@@ -12,15 +12,18 @@
 
 #include <cstring>
 
-namespace vsteer::qemu {
+namespace vsteer::qemu
+{
 
-namespace {
+namespace
+{
 
 const char *const kFdNames[4] = {"program", "config map", "toeplitz key map", "indirection table map"};
 
 std::string fd_label(size_t i, int fd)
 {
-	return std::string("ebpf-rss-fds[") + std::to_string(i) + "] (" + kFdNames[i] + ", fd " + std::to_string(fd) + ")";
+	return std::string("ebpf-rss-fds[") + std::to_string(i) + "] (" + kFdNames[i] + ", fd " +
+	       std::to_string(fd) + ")";
 }
 
 // "bpf-prog", "bpf-map", ... from the fd's anon inode name (bpf_obj_get_info_by_fd fills
@@ -42,22 +45,26 @@ void check_map(size_t i, int fd, uint32_t value_size, uint32_t max_entries)
 {
 	std::string kind = fd_kind(fd);
 	if (kind != "bpf-map")
-		throw Error(EINVAL, fd_label(i, fd), "is not a BPF map (" + kind + ")",
-			    "the four fds must be program, config, toeplitz_key, indirection_table in this order");
+		throw Error(
+		    EINVAL, fd_label(i, fd), "is not a BPF map (" + kind + ")",
+		    "the four fds must be program, config, toeplitz_key, indirection_table in this order");
 	bpf_map_info info{};
 	__u32 len = sizeof(info);
 	if (bpf_map_get_info_by_fd(fd, &info, &len))
 		throw Error(errno == EBADF ? EBADF : EINVAL, fd_label(i, fd), "is not a BPF map",
-			    "pass the pins of one vsteer pin directory");
+		            "pass the pins of one vsteer pin directory");
 	std::string have = "a " + std::to_string(info.max_entries) + " x " + std::to_string(info.value_size) +
-			   "-byte map of type " + std::to_string(info.type);
-	std::string want = std::to_string(max_entries) + " x " + std::to_string(value_size) + "-byte BPF_MAP_TYPE_ARRAY";
+	                   "-byte map of type " + std::to_string(info.type);
+	std::string want =
+	    std::to_string(max_entries) + " x " + std::to_string(value_size) + "-byte BPF_MAP_TYPE_ARRAY";
 	if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 || info.value_size != value_size ||
 	    info.max_entries != max_entries)
-		throw Error(EINVAL, fd_label(i, fd), "is " + have + ", QEMU needs a " + want,
-			    "the four fds must be program, config, toeplitz_key, indirection_table in this order");
+		throw Error(
+		    EINVAL, fd_label(i, fd), "is " + have + ", QEMU needs a " + want,
+		    "the four fds must be program, config, toeplitz_key, indirection_table in this order");
 	if (!(info.map_flags & BPF_F_MMAPABLE))
-		throw Error(EINVAL, fd_label(i, fd), "lacks BPF_F_MMAPABLE; QEMU writes the map through mmap");
+		throw Error(EINVAL, fd_label(i, fd),
+		            "lacks BPF_F_MMAPABLE; QEMU writes the map through mmap");
 }
 
 int dup_cloexec(int fd, const char *what)
@@ -74,17 +81,18 @@ void validate_ebpf_rss_fds(const EbpfRssFds &fds)
 {
 	std::string kind = fd_kind(fds[0]);
 	if (kind != "bpf-prog")
-		throw Error(EINVAL, fd_label(0, fds[0]), "is not a BPF program (" + kind + ")",
-			    "the four fds must be program, config, toeplitz_key, indirection_table in this order");
+		throw Error(
+		    EINVAL, fd_label(0, fds[0]), "is not a BPF program (" + kind + ")",
+		    "the four fds must be program, config, toeplitz_key, indirection_table in this order");
 	bpf_prog_info info{};
 	__u32 len = sizeof(info);
 	if (bpf_prog_get_info_by_fd(fds[0], &info, &len))
 		throw Error(errno == EBADF ? EBADF : EINVAL, fd_label(0, fds[0]), "is not a BPF program",
-			    "pass the pins of one vsteer pin directory");
+		            "pass the pins of one vsteer pin directory");
 	if (info.type != BPF_PROG_TYPE_SOCKET_FILTER)
 		throw Error(EINVAL, fd_label(0, fds[0]),
-			    "is a BPF program of type " + std::to_string(info.type) +
-				    ", TUNSETSTEERINGEBPF needs a socket filter (type 1)");
+		            "is a BPF program of type " + std::to_string(info.type) +
+		                ", TUNSETSTEERINGEBPF needs a socket filter (type 1)");
 	check_map(1, fds[1], sizeof(vsteer_rss_config), 1);
 	check_map(2, fds[2], sizeof(vsteer_toeplitz_key), 1);
 	check_map(3, fds[3], sizeof(uint16_t), VSTEER_MAX_TABLE_LEN);
@@ -139,21 +147,23 @@ QemuProgram load_qemu_rss_program(const std::vector<uint8_t> &elf, int config_fd
 		bpf_map *m = nullptr;
 		bpf_object__for_each_map(m, obj)
 		{
-			// QEMU's maps: configurations (10-byte value), toeplitz key (40), indirection table (2).
+			// QEMU's maps: configurations (10-byte value), toeplitz key (40), indirection table
+			// (2).
 			uint32_t vs = bpf_map__value_size(m);
-			int fd = vs == sizeof(vsteer_rss_config) ? config_fd
-				 : vs == sizeof(vsteer_toeplitz_key) ? key_fd
-				 : vs == sizeof(uint16_t) ? table_fd
-							  : -1;
+			int fd = vs == sizeof(vsteer_rss_config)     ? config_fd
+			         : vs == sizeof(vsteer_toeplitz_key) ? key_fd
+			         : vs == sizeof(uint16_t)            ? table_fd
+			                                             : -1;
 			if (fd < 0)
 				continue;
 			if (int err = bpf_map__reuse_fd(m, fd))
 				throw Error(-err, std::string("QEMU RSS object map ") + bpf_map__name(m),
-					    "share vsteer's map (layouts differ?)");
+				            "share vsteer's map (layouts differ?)");
 			reused++;
 		}
 		if (reused != 3)
-			throw Error(ENOENT, "QEMU RSS object", "does not have QEMU's three RSS maps (config, key, table)");
+			throw Error(ENOENT, "QEMU RSS object",
+			            "does not have QEMU's three RSS maps (config, key, table)");
 		if (bpf_object__load(obj))
 			throw_errno("QEMU RSS object", "load into the kernel");
 		p.name = bpf_program__name(prog);

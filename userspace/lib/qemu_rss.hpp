@@ -12,7 +12,8 @@
 #include <string_view>
 #include <vector>
 
-namespace vsteer::qemu {
+namespace vsteer::qemu
+{
 
 // Throws vsteer::Error naming the first fd that is not what QEMU expects: a socket filter
 // program, then three BPF_F_MMAPABLE arrays with a u32 key: config (1 x 10 bytes), key

@@ -9,8 +9,10 @@
 #include <string>
 #include <system_error>
 
-namespace vsteer {
-namespace {
+namespace vsteer
+{
+namespace
+{
 
 struct TypeName {
 	const char *name;
@@ -18,9 +20,9 @@ struct TypeName {
 };
 
 constexpr TypeName kTypeNames[] = {
-	{"ipv4", VSTEER_HASH_IPV4},   {"tcpv4", VSTEER_HASH_TCPV4}, {"udpv4", VSTEER_HASH_UDPV4},
-	{"ipv6", VSTEER_HASH_IPV6},   {"tcpv6", VSTEER_HASH_TCPV6}, {"udpv6", VSTEER_HASH_UDPV6},
-	{"ip_ex", VSTEER_HASH_IP_EX}, {"tcp_ex", VSTEER_HASH_TCP_EX}, {"udp_ex", VSTEER_HASH_UDP_EX},
+    {"ipv4", VSTEER_HASH_IPV4},   {"tcpv4", VSTEER_HASH_TCPV4},   {"udpv4", VSTEER_HASH_UDPV4},
+    {"ipv6", VSTEER_HASH_IPV6},   {"tcpv6", VSTEER_HASH_TCPV6},   {"udpv6", VSTEER_HASH_UDPV6},
+    {"ip_ex", VSTEER_HASH_IP_EX}, {"tcp_ex", VSTEER_HASH_TCP_EX}, {"udp_ex", VSTEER_HASH_UDP_EX},
 };
 
 std::vector<std::string_view> split(std::string_view s, char sep)
@@ -45,28 +47,32 @@ std::string_view trim(std::string_view s)
 	return s;
 }
 
-bool is_power_of_two(size_t n) { return n && !(n & (n - 1)); }
+bool is_power_of_two(size_t n)
+{
+	return n && !(n & (n - 1));
+}
 
 } // namespace
 
 void RssConfig::validate(unsigned num_queues) const
 {
 	if (hash_types & ~VSTEER_HASH_ALL)
-		throw ConfigError("hash types 0x" + std::to_string(hash_types) + " include unknown bits (valid: 0x1ff)");
+		throw ConfigError("hash types 0x" + std::to_string(hash_types) +
+		                  " include unknown bits (valid: 0x1ff)");
 	if (!is_power_of_two(table.size()) || table.size() > VSTEER_MAX_TABLE_LEN)
 		throw ConfigError("indirection table has " + std::to_string(table.size()) +
-				  " entries; it needs a power of two from 1 to 128");
+		                  " entries; it needs a power of two from 1 to 128");
 	if (num_queues == 0)
 		return;
 	for (size_t i = 0; i < table.size(); i++)
 		if (table[i] >= num_queues)
 			throw ConfigError("indirection table entry " + std::to_string(i) + " is queue " +
-					  std::to_string(table[i]) + ", but the tap has only " +
-					  std::to_string(num_queues) + " queues (0.." +
-					  std::to_string(num_queues - 1) + ")");
+			                  std::to_string(table[i]) + ", but the tap has only " +
+			                  std::to_string(num_queues) + " queues (0.." +
+			                  std::to_string(num_queues - 1) + ")");
 	if (unclassified_queue >= num_queues)
 		throw ConfigError("unclassified queue " + std::to_string(unclassified_queue) +
-				  " is beyond the tap's " + std::to_string(num_queues) + " queues");
+		                  " is beyond the tap's " + std::to_string(num_queues) + " queues");
 }
 
 RssKey random_key()
@@ -81,7 +87,7 @@ std::vector<uint16_t> equal_table(unsigned num_queues)
 {
 	if (num_queues == 0 || num_queues > VSTEER_MAX_QUEUES)
 		throw ConfigError("--equal needs 1.." + std::to_string(VSTEER_MAX_QUEUES) + " queues, got " +
-				  std::to_string(num_queues));
+		                  std::to_string(num_queues));
 	std::vector<uint16_t> t(VSTEER_MAX_TABLE_LEN);
 	for (size_t i = 0; i < t.size(); i++)
 		t[i] = static_cast<uint16_t>(i % num_queues);
@@ -112,8 +118,9 @@ RssKey parse_key(std::string_view text)
 	if (hex.size() % 2)
 		throw ConfigError("key: odd number of hex digits");
 	if (hex.size() != 2 * VSTEER_KEY_SIZE)
-		throw ConfigError("key has " + std::to_string(hex.size() / 2) + " bytes; virtio-net RSS keys are exactly " +
-				  std::to_string(VSTEER_KEY_SIZE) + " bytes (80 hex digits)");
+		throw ConfigError("key has " + std::to_string(hex.size() / 2) +
+		                  " bytes; virtio-net RSS keys are exactly " +
+		                  std::to_string(VSTEER_KEY_SIZE) + " bytes (80 hex digits)");
 	RssKey key;
 	for (size_t i = 0; i < key.size(); i++)
 		key[i] = static_cast<uint8_t>(std::stoul(hex.substr(2 * i, 2), nullptr, 16));
@@ -158,8 +165,10 @@ uint32_t parse_hash_types(std::string_view list)
 				found = true;
 			}
 		if (!found)
-			throw ConfigError("unknown hash type '" + std::string(tok) +
-					  "' (known: ipv4,tcpv4,udpv4,ipv6,tcpv6,udpv6,ip_ex,tcp_ex,udp_ex,all,default,none)");
+			throw ConfigError(
+			    "unknown hash type '" + std::string(tok) +
+			    "' (known: "
+			    "ipv4,tcpv4,udpv4,ipv6,tcpv6,udpv6,ip_ex,tcp_ex,udp_ex,all,default,none)");
 	}
 	return types;
 }
@@ -186,11 +195,12 @@ std::vector<uint16_t> parse_table(std::string_view list)
 		unsigned long v = 0;
 		for (char ch : tok) {
 			if (!std::isdigit(static_cast<unsigned char>(ch)))
-				throw ConfigError("indirection table: '" + std::string(tok) + "' is not a queue number");
+				throw ConfigError("indirection table: '" + std::string(tok) +
+				                  "' is not a queue number");
 			v = v * 10 + static_cast<unsigned long>(ch - '0');
 			if (v >= VSTEER_MAX_QUEUES)
-				throw ConfigError("indirection table: queue " + std::string(tok) + " is above " +
-						  std::to_string(VSTEER_MAX_QUEUES - 1));
+				throw ConfigError("indirection table: queue " + std::string(tok) +
+				                  " is above " + std::to_string(VSTEER_MAX_QUEUES - 1));
 		}
 		t.push_back(static_cast<uint16_t>(v));
 	}
@@ -200,7 +210,7 @@ std::vector<uint16_t> parse_table(std::string_view list)
 const char *report_name(uint8_t report)
 {
 	static const char *names[VSTEER_REPORT_COUNT] = {"none",  "ipv4",  "tcpv4",   "udpv4",    "ipv6",
-							 "tcpv6", "udpv6", "ipv6_ex", "tcpv6_ex", "udpv6_ex"};
+	                                                 "tcpv6", "udpv6", "ipv6_ex", "tcpv6_ex", "udpv6_ex"};
 	return report < VSTEER_REPORT_COUNT ? names[report] : "invalid";
 }
 

@@ -12,10 +12,12 @@
 #include <string_view>
 #include <vector>
 
-namespace vsteer {
+namespace vsteer
+{
 
 // A configuration value the user gave is not acceptable; the message says why.
-class ConfigError : public std::invalid_argument {
+class ConfigError : public std::invalid_argument
+{
 public:
 	using std::invalid_argument::invalid_argument;
 };

@@ -5,10 +5,13 @@
 
 #include <algorithm>
 
-namespace vsteer {
-namespace {
+namespace vsteer
+{
+namespace
+{
 
-class Bytes {
+class Bytes
+{
 public:
 	explicit Bytes(std::span<const uint8_t> d) : d_(d) {}
 	bool has(size_t off, size_t len) const { return off <= d_.size() && len <= d_.size() - off; }
@@ -53,7 +56,10 @@ void parse_ipv4(const Bytes &b, size_t off, ParsedFlow &f)
 		parse_l4(b, off + ihl * 4, b.u8(off + 9), f);
 }
 
-bool is_walked_extension(int nh) { return nh == 0 || nh == 43 || nh == 60 || nh == 44; }
+bool is_walked_extension(int nh)
+{
+	return nh == 0 || nh == 43 || nh == 60 || nh == 44;
+}
 
 void find_home_address(const Bytes &b, size_t start, size_t end, ParsedFlow &f)
 {

@@ -11,21 +11,22 @@
 #include <span>
 #include <vector>
 
-namespace vsteer {
+namespace vsteer
+{
 
 // What parsing found in a frame (addresses and ports as they appear on the wire).
 struct ParsedFlow {
-	int l3 = 0;   // 0: not IP, 4 or 6
-	int l4 = 0;   // 0: none, 6 (TCP) or 17 (UDP)
-	std::array<uint8_t, 16> src{}, dst{}; // IPv4 uses the first 4 bytes
+	int l3 = 0;                                       // 0: not IP, 4 or 6
+	int l4 = 0;                                       // 0: none, 6 (TCP) or 17 (UDP)
+	std::array<uint8_t, 16> src{}, dst{};             // IPv4 uses the first 4 bytes
 	std::optional<std::array<uint8_t, 16>> home_addr; // IPv6 Home Address option
 	std::optional<std::array<uint8_t, 16>> final_dst; // IPv6 type-2 routing header
-	uint16_t sport = 0, dport = 0;                     // host order
+	uint16_t sport = 0, dport = 0;                    // host order
 };
 
 struct HashChoice {
-	uint8_t report = 0;          // enum vsteer_report
-	std::vector<uint8_t> input;  // empty when report is NONE
+	uint8_t report = 0;         // enum vsteer_report
+	std::vector<uint8_t> input; // empty when report is NONE
 };
 
 struct RssResult {
@@ -35,8 +36,8 @@ struct RssResult {
 	bool operator==(const RssResult &) const = default;
 };
 
-inline constexpr int kMaxExtensionHeaders = 8;  // walk limit, same as the BPF program
-inline constexpr int kMaxDestOptions = 16;      // TLV options looked at per Destination Options header
+inline constexpr int kMaxExtensionHeaders = 8; // walk limit, same as the BPF program
+inline constexpr int kMaxDestOptions = 16;     // TLV options looked at per Destination Options header
 
 ParsedFlow parse_frame(std::span<const uint8_t> frame);
 HashChoice choose_hash(const ParsedFlow &flow, uint32_t hash_types);

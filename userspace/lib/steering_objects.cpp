@@ -11,13 +11,15 @@
 #include <filesystem>
 #include <linux/magic.h>
 
-namespace vsteer {
+namespace vsteer
+{
 namespace fs = std::filesystem;
 
-namespace {
+namespace
+{
 
-const char *const kPins[] = {VSTEER_PIN_PROG,  VSTEER_PIN_CONFIG, VSTEER_PIN_KEY,
-			     VSTEER_PIN_TABLE, VSTEER_PIN_CACHE,  VSTEER_PIN_STATS, VSTEER_PIN_META};
+const char *const kPins[] = {VSTEER_PIN_PROG,  VSTEER_PIN_CONFIG, VSTEER_PIN_KEY, VSTEER_PIN_TABLE,
+                             VSTEER_PIN_CACHE, VSTEER_PIN_STATS,  VSTEER_PIN_META};
 
 UniqueFd open_pin(const std::string &dir, const char *name)
 {
@@ -30,17 +32,21 @@ UniqueFd open_pin(const std::string &dir, const char *name)
 
 } // namespace
 
-std::string default_pin_dir(const std::string &tap) { return std::string(kPinRoot) + "/" + tap; }
+std::string default_pin_dir(const std::string &tap)
+{
+	return std::string(kPinRoot) + "/" + tap;
+}
 
 void ensure_bpffs()
 {
-	struct statfs st{};
+	struct statfs st {
+	};
 	if (statfs("/sys/fs/bpf", &st) == 0 && st.f_type == BPF_FS_MAGIC)
 		return;
 	::mkdir("/sys/fs/bpf", 0700);
 	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
 		throw_errno("/sys/fs/bpf", "mount bpffs",
-			    "mount it with `mount -t bpf bpf /sys/fs/bpf` (needs root)");
+		            "mount it with `mount -t bpf bpf /sys/fs/bpf` (needs root)");
 }
 
 SteeringObjects SteeringObjects::load()
@@ -48,7 +54,7 @@ SteeringObjects SteeringObjects::load()
 	tun_steering *skel = tun_steering::open_and_load();
 	if (!skel)
 		throw_errno("BPF object tun_steering", "load the steering program",
-			    "needs root (CAP_BPF, CAP_NET_ADMIN) and a kernel with bpf_loop (5.17+)");
+		            "needs root (CAP_BPF, CAP_NET_ADMIN) and a kernel with bpf_loop (5.17+)");
 	SteeringObjects o;
 	try {
 		o.prog_ = UniqueFd(dup_fd(bpf_program__fd(skel->progs.vsteer_tun_steering), "prog"));
@@ -56,9 +62,10 @@ SteeringObjects SteeringObjects::load()
 		o.key_ = decltype(o.key_)::from_libbpf(skel->maps.toeplitz_key, "toeplitz_key");
 		o.table_ = decltype(o.table_)::from_libbpf(skel->maps.indirection_table, "indirection_table");
 		o.cache_ = PerCpuArray<vsteer_toeplitz_cache>(
-			UniqueFd(dup_fd(bpf_map__fd(skel->maps.toeplitz_cache), "toeplitz_cache")), "toeplitz_cache");
+		    UniqueFd(dup_fd(bpf_map__fd(skel->maps.toeplitz_cache), "toeplitz_cache")),
+		    "toeplitz_cache");
 		o.stats_ = PerCpuArray<vsteer_stats>(UniqueFd(dup_fd(bpf_map__fd(skel->maps.stats), "stats")),
-						     "stats");
+		                                     "stats");
 		o.meta_ = decltype(o.meta_)::from_libbpf(skel->maps.meta, "meta");
 	} catch (...) {
 		tun_steering::destroy(skel);
@@ -75,7 +82,8 @@ SteeringObjects SteeringObjects::open_pinned(const std::string &dir)
 	o.config_ = decltype(o.config_)(open_pin(dir, VSTEER_PIN_CONFIG), dir + "/" + VSTEER_PIN_CONFIG);
 	o.key_ = decltype(o.key_)(open_pin(dir, VSTEER_PIN_KEY), dir + "/" + VSTEER_PIN_KEY);
 	o.table_ = decltype(o.table_)(open_pin(dir, VSTEER_PIN_TABLE), dir + "/" + VSTEER_PIN_TABLE);
-	o.cache_ = PerCpuArray<vsteer_toeplitz_cache>(open_pin(dir, VSTEER_PIN_CACHE), dir + "/" + VSTEER_PIN_CACHE);
+	o.cache_ =
+	    PerCpuArray<vsteer_toeplitz_cache>(open_pin(dir, VSTEER_PIN_CACHE), dir + "/" + VSTEER_PIN_CACHE);
 	o.stats_ = PerCpuArray<vsteer_stats>(open_pin(dir, VSTEER_PIN_STATS), dir + "/" + VSTEER_PIN_STATS);
 	o.meta_ = decltype(o.meta_)(open_pin(dir, VSTEER_PIN_META), dir + "/" + VSTEER_PIN_META);
 	return o;
@@ -103,12 +111,12 @@ void SteeringObjects::pin(const std::string &dir) const
 	fs::path final_dir(dir);
 	// A sibling staging directory (bpffs refuses names with a '.'), renamed into place.
 	fs::path tmp = final_dir.parent_path() /
-		       ("_staging_" + std::to_string(getpid()) + "_" + final_dir.filename().string());
+	               ("_staging_" + std::to_string(getpid()) + "_" + final_dir.filename().string());
 	std::error_code ec;
 	fs::create_directories(final_dir.parent_path(), ec);
 	if (ec)
 		throw Error(ec.value(), final_dir.parent_path().string(), "create pin root",
-			    "is /sys/fs/bpf a bpf filesystem?");
+		            "is /sys/fs/bpf a bpf filesystem?");
 	if (final_dir.filename().string().find('.') != std::string::npos)
 		throw Error(EINVAL, dir, "bpffs does not allow '.' in names", "pass --pin-dir without dots");
 	unpin(tmp.string());
@@ -129,7 +137,7 @@ void SteeringObjects::pin(const std::string &dir) const
 		pin_fd(meta_.fd(), VSTEER_PIN_META);
 		if (::rename(tmp.c_str(), final_dir.c_str()))
 			throw_errno(dir, "move pins into place",
-				    "the directory exists; `vsteer detach --tap NAME` removes stale pins");
+			            "the directory exists; `vsteer detach --tap NAME` removes stale pins");
 	} catch (...) {
 		unpin(tmp.string());
 		throw;

@@ -13,7 +13,8 @@
 #include <cstdint>
 #include <string>
 
-namespace vsteer {
+namespace vsteer
+{
 
 inline constexpr const char *kPinRoot = "/sys/fs/bpf/vsteer";
 std::string default_pin_dir(const std::string &tap);
@@ -27,7 +28,8 @@ struct StatsTotals {
 	std::array<uint64_t, VSTEER_MAX_QUEUES> by_queue{};
 };
 
-class SteeringObjects {
+class SteeringObjects
+{
 public:
 	// Loads a fresh program and maps (not pinned).
 	static SteeringObjects load();

@@ -22,8 +22,10 @@
 #include <cstring>
 #include <vector>
 
-namespace vsteer {
-namespace {
+namespace vsteer
+{
+namespace
+{
 
 // ---- rtnetlink: RTM_GETLINK for one device, parsed down to IFLA_TUN_* ----
 
@@ -84,7 +86,8 @@ UniqueFd open_tun(const std::string &tap)
 {
 	UniqueFd fd(open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK));
 	if (!fd)
-		throw_errno("/dev/net/tun", "open (for tap " + tap + ")", "is the tun driver available? (needs root)");
+		throw_errno("/dev/net/tun", "open (for tap " + tap + ")",
+		            "is the tun driver available? (needs root)");
 	return fd;
 }
 
@@ -94,13 +97,15 @@ UniqueFd attach_queue(const TapInfo &info)
 	UniqueFd fd = open_tun(info.name);
 	ifreq ifr{};
 	std::strncpy(ifr.ifr_name, info.name.c_str(), IFNAMSIZ - 1);
-	ifr.ifr_flags = static_cast<short>((info.is_tap ? IFF_TAP : IFF_TUN) | (info.multi_queue ? IFF_MULTI_QUEUE : 0) |
-					   (info.vnet_hdr ? IFF_VNET_HDR : 0) | (info.pi ? 0 : IFF_NO_PI));
+	ifr.ifr_flags =
+	    static_cast<short>((info.is_tap ? IFF_TAP : IFF_TUN) | (info.multi_queue ? IFF_MULTI_QUEUE : 0) |
+	                       (info.vnet_hdr ? IFF_VNET_HDR : 0) | (info.pi ? 0 : IFF_NO_PI));
 	if (ioctl(fd.get(), TUNSETIFF, &ifr)) {
 		if (errno == EBUSY && !info.multi_queue)
-			throw_errno("tap " + info.name, "open a control queue",
-				    "it is a single-queue tap held by another process; steering needs a multiqueue "
-				    "tap (QEMU: queues=N), or attach before QEMU opens it");
+			throw_errno(
+			    "tap " + info.name, "open a control queue",
+			    "it is a single-queue tap held by another process; steering needs a multiqueue "
+			    "tap (QEMU: queues=N), or attach before QEMU opens it");
 		throw_errno("tap " + info.name, "open a control queue (TUNSETIFF)");
 	}
 	return fd;
@@ -141,8 +146,9 @@ void reinject(const TapInfo &info, int tun_fd, const std::vector<std::vector<cha
 	size_t skip = static_cast<size_t>(hdr) + (info.pi ? 4 : 0);
 	UniqueFd ps(socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
 	if (!ps)
-		throw_errno("tap " + info.name, "open AF_PACKET socket to re-send " + std::to_string(frames.size()) +
-							 " frames caught during attach");
+		throw_errno("tap " + info.name, "open AF_PACKET socket to re-send " +
+		                                    std::to_string(frames.size()) +
+		                                    " frames caught during attach");
 	sockaddr_ll sll{};
 	sll.sll_family = AF_PACKET;
 	sll.sll_ifindex = info.ifindex;
@@ -152,7 +158,7 @@ void reinject(const TapInfo &info, int tun_fd, const std::vector<std::vector<cha
 			continue;
 		std::memcpy(sll.sll_addr, f.data() + skip, ETH_ALEN);
 		if (sendto(ps.get(), f.data() + skip, f.size() - skip, 0, reinterpret_cast<sockaddr *>(&sll),
-			   sizeof(sll)) < 0)
+		           sizeof(sll)) < 0)
 			throw_errno("tap " + info.name, "re-send a frame caught during attach");
 	}
 }
@@ -161,7 +167,7 @@ void set_steering(int fd, const std::string &tap, int prog_fd)
 {
 	if (ioctl(fd, TUNSETSTEERINGEBPF, &prog_fd))
 		throw_errno("tap " + tap, prog_fd >= 0 ? "attach steering program (TUNSETSTEERINGEBPF)"
-						       : "detach steering program (TUNSETSTEERINGEBPF)");
+		                                       : "detach steering program (TUNSETSTEERINGEBPF)");
 }
 
 void detach_queue(int fd, const TapInfo &info)
@@ -179,9 +185,11 @@ TapInfo require_tap(const std::string &tap)
 	auto info = query_tap(tap);
 	if (!info)
 		throw Error(ENODEV, "tap " + tap, "no such device in this network namespace",
-			    "create it with `vsteer attach --tap " + tap + " --create --queues N` or start QEMU first");
+		            "create it with `vsteer attach --tap " + tap +
+		                " --create --queues N` or start QEMU first");
 	if (!info->is_tap)
-		throw Error(EINVAL, "tap " + tap, "is a tun (layer 3) device", "RSS steering needs a tap device");
+		throw Error(EINVAL, "tap " + tap, "is a tun (layer 3) device",
+		            "RSS steering needs a tap device");
 	return *info;
 }
 
@@ -190,7 +198,8 @@ TapInfo require_tap(const std::string &tap)
 std::optional<TapInfo> query_tap(const std::string &name)
 {
 	if (name.empty() || name.size() >= IFNAMSIZ)
-		throw Error(EINVAL, "tap '" + name + "'", "invalid interface name", "names are 1..15 characters");
+		throw Error(EINVAL, "tap '" + name + "'", "invalid interface name",
+		            "names are 1..15 characters");
 	std::vector<char> buf = rtnl_getlink(name);
 	auto *nh = reinterpret_cast<const nlmsghdr *>(buf.data());
 	if (!NLMSG_OK(nh, buf.size()))
@@ -211,24 +220,40 @@ std::optional<TapInfo> query_tap(const std::string &name)
 			return;
 		for_each_attr(a.data(), a.len(), [&](unsigned t2, Attr b) {
 			if (t2 == IFLA_INFO_KIND)
-				is_tun_driver = std::strncmp(static_cast<const char *>(b.data()), "tun", b.len()) == 0;
+				is_tun_driver =
+				    std::strncmp(static_cast<const char *>(b.data()), "tun", b.len()) == 0;
 			if (t2 != IFLA_INFO_DATA)
 				return;
 			for_each_attr(b.data(), b.len(), [&](unsigned t3, Attr c) {
 				switch (t3) {
-				case IFLA_TUN_TYPE: info.is_tap = c.u8() == IFF_TAP; break;
-				case IFLA_TUN_PI: info.pi = c.u8(); break;
-				case IFLA_TUN_VNET_HDR: info.vnet_hdr = c.u8(); break;
-				case IFLA_TUN_PERSIST: info.persist = c.u8(); break;
-				case IFLA_TUN_MULTI_QUEUE: info.multi_queue = c.u8(); break;
-				case IFLA_TUN_NUM_QUEUES: info.queues = c.u32(); break;
-				case IFLA_TUN_NUM_DISABLED_QUEUES: info.disabled_queues = c.u32(); break;
+				case IFLA_TUN_TYPE:
+					info.is_tap = c.u8() == IFF_TAP;
+					break;
+				case IFLA_TUN_PI:
+					info.pi = c.u8();
+					break;
+				case IFLA_TUN_VNET_HDR:
+					info.vnet_hdr = c.u8();
+					break;
+				case IFLA_TUN_PERSIST:
+					info.persist = c.u8();
+					break;
+				case IFLA_TUN_MULTI_QUEUE:
+					info.multi_queue = c.u8();
+					break;
+				case IFLA_TUN_NUM_QUEUES:
+					info.queues = c.u32();
+					break;
+				case IFLA_TUN_NUM_DISABLED_QUEUES:
+					info.disabled_queues = c.u32();
+					break;
 				}
 			});
 		});
 	});
 	if (!is_tun_driver)
-		throw Error(EINVAL, "device " + name, "is not a tun/tap device", "pass the name of a tap device");
+		throw Error(EINVAL, "device " + name, "is not a tun/tap device",
+		            "pass the name of a tap device");
 	return info;
 }
 
@@ -236,7 +261,7 @@ void create_tap(const std::string &name, unsigned queues)
 {
 	if (queues == 0 || queues > 256)
 		throw Error(EINVAL, "tap " + name, "cannot create with " + std::to_string(queues) + " queues",
-			    "pass --queues 1..256");
+		            "pass --queues 1..256");
 	std::vector<UniqueFd> fds;
 	for (unsigned i = 0; i < queues; i++) {
 		UniqueFd fd = open_tun(name);
@@ -270,14 +295,16 @@ void attach_steering(const std::string &tap, int prog_fd, bool hash_report)
 	UniqueFd fd = attach_queue(info);
 	if (hash_report) {
 		if (!kernel_supports_hash_report(fd.get()))
-			throw Error(EOPNOTSUPP, "tap " + tap, "this kernel cannot report the steering program's hash",
-				    "boot a kernel with vsteer's kernel-patches/ series, or attach without --hash-report");
+			throw Error(EOPNOTSUPP, "tap " + tap,
+			            "this kernel cannot report the steering program's hash",
+			            "boot a kernel with vsteer's kernel-patches/ series, or attach without "
+			            "--hash-report");
 		try {
 			enable_hash_report(fd.get(), true);
 		} catch (const std::system_error &e) {
 			throw Error(e.code().value(), "tap " + tap, "enable hash reporting",
-				    "it needs a vnet header of at least 20 bytes (TUNSETVNETHDRSZ) and "
-				    "little-endian vnet headers, as QEMU sets for a guest with hash reports");
+			            "it needs a vnet header of at least 20 bytes (TUNSETVNETHDRSZ) and "
+			            "little-endian vnet headers, as QEMU sets for a guest with hash reports");
 		}
 	}
 	set_steering(fd.get(), tap, prog_fd);

@@ -8,7 +8,8 @@
 #include <optional>
 #include <string>
 
-namespace vsteer {
+namespace vsteer
+{
 
 struct TapInfo {
 	std::string name;

@@ -3,7 +3,8 @@
 
 #include <stdexcept>
 
-namespace vsteer {
+namespace vsteer
+{
 
 uint32_t toeplitz_hash(const RssKey &key, std::span<const uint8_t> input)
 {

@@ -6,7 +6,8 @@
 #include <cstdint>
 #include <span>
 
-namespace vsteer {
+namespace vsteer
+{
 
 using RssKey = std::array<uint8_t, 40>;
 

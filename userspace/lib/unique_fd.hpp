@@ -6,9 +6,11 @@
 
 #include <utility>
 
-namespace vsteer {
+namespace vsteer
+{
 
-class UniqueFd {
+class UniqueFd
+{
 public:
 	UniqueFd() = default;
 	explicit UniqueFd(int fd) : fd_(fd) {}
