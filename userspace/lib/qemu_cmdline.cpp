@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "qemu_cmdline.hpp"
+#include "text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -13,18 +14,11 @@ namespace vsteer::qemu
 namespace
 {
 
+using text::trim;
+
 bool starts_with(std::string_view s, std::string_view p)
 {
 	return s.substr(0, p.size()) == p;
-}
-
-std::string_view trim(std::string_view s)
-{
-	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-		s.remove_prefix(1);
-	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-		s.remove_suffix(1);
-	return s;
 }
 
 // "-device" or "--device" -> "device"; anything else -> "".

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "rss_config.hpp"
+#include "text.hpp"
 
 #include <arpa/inet.h>
 #include <sys/random.h>
@@ -14,6 +15,9 @@ namespace vsteer
 namespace
 {
 
+using text::split;
+using text::trim;
+
 struct TypeName {
 	const char *name;
 	uint32_t bit;
@@ -24,28 +28,6 @@ constexpr TypeName kTypeNames[] = {
     {"ipv6", VSTEER_HASH_IPV6},   {"tcpv6", VSTEER_HASH_TCPV6},   {"udpv6", VSTEER_HASH_UDPV6},
     {"ip_ex", VSTEER_HASH_IP_EX}, {"tcp_ex", VSTEER_HASH_TCP_EX}, {"udp_ex", VSTEER_HASH_UDP_EX},
 };
-
-std::vector<std::string_view> split(std::string_view s, char sep)
-{
-	std::vector<std::string_view> out;
-	size_t start = 0;
-	while (true) {
-		size_t pos = s.find(sep, start);
-		out.push_back(s.substr(start, pos == s.npos ? s.npos : pos - start));
-		if (pos == s.npos)
-			return out;
-		start = pos + 1;
-	}
-}
-
-std::string_view trim(std::string_view s)
-{
-	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-		s.remove_prefix(1);
-	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-		s.remove_suffix(1);
-	return s;
-}
 
 bool is_power_of_two(size_t n)
 {

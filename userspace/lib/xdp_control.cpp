@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "xdp_control.hpp"
+#include "text.hpp"
 
 #include "steering_objects.hpp"
 
@@ -21,14 +22,7 @@ namespace vsteer
 namespace
 {
 
-std::string_view trim(std::string_view s)
-{
-	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-		s.remove_prefix(1);
-	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-		s.remove_suffix(1);
-	return s;
-}
+using text::trim;
 
 std::string q(std::string_view s)
 {

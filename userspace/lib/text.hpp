@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+// Small text helpers shared by the parsers of CLI values (keys, tables, QEMU options, XDP rules).
+#pragma once
+
+#include <cctype>
+#include <string_view>
+#include <vector>
+
+namespace vsteer::text
+{
+
+// `s` without leading and trailing whitespace.
+inline std::string_view trim(std::string_view s)
+{
+	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+		s.remove_prefix(1);
+	while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+		s.remove_suffix(1);
+	return s;
+}
+
+// Fields of `s` between `sep` characters (empty fields kept).
+inline std::vector<std::string_view> split(std::string_view s, char sep)
+{
+	std::vector<std::string_view> out;
+	size_t start = 0;
+	while (true) {
+		size_t pos = s.find(sep, start);
+		out.push_back(s.substr(start, pos == s.npos ? s.npos : pos - start));
+		if (pos == s.npos)
+			return out;
+		start = pos + 1;
+	}
+}
+
+} // namespace vsteer::text
