@@ -28,7 +28,7 @@ MAIN_PKGS=(
 missing() {
 	local p out=()
 	for p in "$@"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || out+=("$p")
+		grep -q 'install ok installed' <<<"$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" || out+=("$p")
 	done
 	echo "${out[@]:-}"
 }
@@ -36,7 +36,7 @@ missing() {
 need_main=$(missing "${MAIN_PKGS[@]}")
 need_bp=$(missing "${BACKPORTS_PKGS[@]}")
 # libbpf must be the backports 1.4 series (skeleton features we use).
-if [ -z "$need_bp" ] && ! dpkg-query -W -f='${Version}' libbpf-dev | grep -q '^1:1\.[4-9]'; then
+if [ -z "$need_bp" ] && ! grep -q '^1:1\.[4-9]' <<<"$(dpkg-query -W -f='${Version}' libbpf-dev 2>/dev/null)"; then
 	need_bp="${BACKPORTS_PKGS[*]}"
 fi
 if [ -z "$need_main" ] && [ -z "$need_bp" ]; then

@@ -19,7 +19,7 @@ mkdir -p "$out"
 [ -f "$bpf_out/tun_steering.bpf.o" ] || die "$bpf_out/tun_steering.bpf.o missing: run 'make build' first"
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || die "busybox missing (apt-get install busybox-static)"
-file -L "$busybox" | grep -q 'statically linked' || die "$busybox is not static (apt-get install busybox-static)"
+grep -q 'statically linked' <<<"$(file -L "$busybox")" || die "$busybox is not static (apt-get install busybox-static)"
 vectors=$shared/vectors/ms-rss-vectors.tsv
 [ -f "$vectors" ] || die "$vectors missing"
 

@@ -90,7 +90,7 @@ if ! mk -j"$JOBS" bzImage >"$tree/build.log" 2>&1; then
 fi
 if grep -q 'warning:' "$tree/build.log"; then
 	log "$variant: compiler warnings:"
-	grep -A3 'warning:' "$tree/build.log" | head -n 40 >&2
+	grep -A3 'warning:' "$tree/build.log" | head -n 40 >&2 || true
 fi
 
 tmp=$out.tmp.$$

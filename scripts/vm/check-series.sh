@@ -45,7 +45,7 @@ for p in $(series_patches); do
 	if mk -j"$JOBS" $targets >"$tree/build-$n.log" 2>&1 && ! grep -q 'warning:' "$tree/build-$n.log"; then
 		log "ok   $name: checkpatch clean, $(echo $targets) build without warnings ($(($(date +%s) - s)) s)"
 	else
-		grep -B2 -A6 -E 'warning:|error:' "$tree/build-$n.log" | head -n 40 >&2
+		grep -B2 -A6 -E 'warning:|error:' "$tree/build-$n.log" | head -n 40 >&2 || true
 		log "FAIL build after $name"
 		status=1
 	fi

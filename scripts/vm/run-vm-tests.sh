@@ -34,7 +34,7 @@ done
 [ -f /usr/lib/x86_64-linux-gnu/libz.a ] || missing+=("libz.a (zlib1g-dev)")
 [ -f "$REPO_ROOT/../shared/vectors/ms-rss-vectors.tsv" ] || [ -n "${VSTEER_SHARED_DIR:-}" ] ||
 	missing+=("../shared/vectors/ms-rss-vectors.tsv")
-command -v busybox >/dev/null && file -L "$(command -v busybox)" | grep -q 'statically linked' ||
+command -v busybox >/dev/null && grep -q 'statically linked' <<<"$(file -L "$(command -v busybox)")" ||
 	missing+=("static busybox (busybox-static)")
 if [ "${1:-}" = --check ]; then
 	[ "${#missing[@]}" = 0 ] && exit 0

@@ -36,7 +36,7 @@ log() { printf '[qemu-test %3ds] %s\n' "$(($(date +%s) - T0))" "$*"; }
 why_not() {
 	[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespace, tap, bpffs)"; return; }
 	command -v "$QEMU" >/dev/null || { echo "$QEMU missing (make deps)"; return; }
-	command -v busybox >/dev/null && file -L "$(command -v busybox)" | grep -q 'statically linked' ||
+	command -v busybox >/dev/null && grep -q 'statically linked' <<<"$(file -L "$(command -v busybox)")" ||
 		{ echo "busybox-static missing (make deps)"; return; }
 	[ -x /usr/sbin/ethtool ] || { echo "ethtool missing (make deps)"; return; }
 	command -v nsenter >/dev/null || { echo "nsenter missing (util-linux)"; return; }
@@ -62,6 +62,7 @@ tap=vsq$$
 pin_root=/sys/fs/bpf/vsteer
 qemu_pid=
 failures=0
+failed_checks=()
 keep_work=0
 
 stop_qemu() {
@@ -90,6 +91,7 @@ ok() { log "PASS $*"; }
 bad() {
 	log "FAIL $*"
 	failures=$((failures + 1))
+	failed_checks+=("$*")
 	keep_work=1
 }
 in_ns() { nsenter --net=/run/netns/"$ns" "$@"; }
@@ -188,6 +190,7 @@ rm -rf "$pin_root/${tap}bad"
 
 if [ "${QEMU_TEST_NEGATIVE_ONLY:-0}" = 1 ]; then
 	[ "$failures" -eq 0 ] && { echo "qemu-test: negative cases PASS"; exit 0; }
+	printf 'qemu-test: failed: %s\n' "${failed_checks[@]}"
 	echo "qemu-test: FAIL ($failures failures)"
 	exit 1
 fi
@@ -300,12 +303,15 @@ for round in 1 2 3; do
 		else
 			bad "qmp-attach: $out"
 		fi
-		if out=$(in_ns "$VSTEER" qemu-object --qmp "$work/qmp.sock" --tap "${tap}obj" --queues 4 2>&1) &&
-			bpftool prog show pinned "$pin_root/${tap}obj/prog" | grep -q tun_rss_steering &&
-			in_ns "$VSTEER" show --tap "${tap}obj" --json >/dev/null; then
-			ok "qemu-object: $(head -n 1 <<<"$out")"
-		else
+		if ! out=$(in_ns "$VSTEER" qemu-object --qmp "$work/qmp.sock" --tap "${tap}obj" --queues 4 2>&1); then
 			bad "qemu-object: $out"
+		elif ! prog=$(bpftool prog show pinned "$pin_root/${tap}obj/prog" 2>&1) ||
+			! grep -q tun_rss_steering <<<"$prog"; then
+			bad "qemu-object: the pinned prog is not QEMU's: $prog"
+		elif ! shown=$(in_ns "$VSTEER" show --tap "${tap}obj" --json 2>&1); then
+			bad "qemu-object: vsteer show on its pins: $shown"
+		else
+			ok "qemu-object: $(head -n 1 <<<"$out")"
 		fi
 		rm -rf "$pin_root/${tap}obj"
 	fi
@@ -364,6 +370,8 @@ fi
 if [ "$failures" -ne 0 ]; then
 	echo "---- guest console (tail) ----"
 	tail -n 40 "$console" || true
+	# repeated last, so that a log's tail names what failed
+	printf 'qemu-test: failed: %s\n' "${failed_checks[@]}"
 	echo "qemu-test: FAIL ($failures failures, $(($(date +%s) - T0)) s)"
 	exit 1
 fi
