@@ -296,6 +296,43 @@ uint32_t xdp_device_state_in(World &w)
 	return xdp_device_state("vh").prog_id;
 }
 
+// A guest RSS policy whose key bytes are seed + step * i, with the given table.
+RssConfig pattern_policy(uint8_t seed, uint8_t step, std::vector<uint16_t> table)
+{
+	RssConfig cfg;
+	for (size_t i = 0; i < cfg.key.size(); i++)
+		cfg.key[i] = static_cast<uint8_t>(seed + step * i);
+	cfg.table = std::move(table);
+	return cfg;
+}
+
+// Writes `cfg` into `policy`, pins it as `tap`'s maps, attaches the classifier to the host
+// end in `mode` and adds VM `vm` (MAC kMacC) whose guest queue q is served by CPU cpus[q].
+void add_cpu_steered_vm(World &w, const std::string &vm, const std::string &tap, RssPolicyMaps &policy,
+			const RssConfig &cfg, const std::vector<unsigned> &cpus, const std::string &mode)
+{
+	policy.write(cfg);
+	std::string dir = w.pin_policy(tap, policy);
+	w.vsteer_ok("xdp attach --dev vh --mode " + mode);
+	w.vsteer_ok("vm add " + vm + " --tap " + tap + " --mac " + format_mac(kMacC) + " --rss-pins " + dir +
+		    " --queue-cpus " + std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) + " --action cpu");
+}
+
+// Sends `copies` of `f` from the wire and returns what `t`'s queues received; checks that
+// VM `vm`'s cpumap program handled every copy on CPU `cpu` and on no other CPU.
+std::vector<std::vector<Bytes>> send_on_cpu(World &w, const std::string &vm, const Tap &t, const Bytes &f,
+					    unsigned copies, unsigned cpu)
+{
+	VmInfo before = vm_info(w, vm);
+	for (unsigned i = 0; i < copies; i++)
+		w.send(f);
+	auto got = drain(t, 30, copies);
+	VmInfo after = vm_info(w, vm);
+	for (size_t c = 0; c < after.cpumap_by_cpu.size(); c++)
+		CHECK(after.cpumap_by_cpu[c] - before.cpumap_by_cpu[c] == (c == cpu ? copies : 0u));
+	return got;
+}
+
 } // namespace
 
 TEST_CASE("xdp netns: frames reach their VM's tap, pass through the stack, or are dropped")
@@ -370,43 +407,24 @@ TEST_CASE("xdp netns: the cpumap CPU and the tap queue follow the guest's RSS po
 	if (!require_privileges("XDP netns traffic"))
 		return;
 	auto cpus = online_cpus();
-	if (cpus.size() < 2) {
-		MESSAGE("SKIPPED: needs two online CPUs");
+	if (!require_condition(cpus.size() >= 2, "the cpumap cases need two online CPUs"))
 		return;
-	}
 	World w;
 	Tap &tc = w.add_tap("vxc", 2);
 	RssPolicyMaps policy;
-	RssConfig cfg;
-	for (size_t i = 0; i < cfg.key.size(); i++)
-		cfg.key[i] = static_cast<uint8_t>(0x6d + 37 * i);
-	cfg.hash_types = VSTEER_HASH_DEFAULT;
-	cfg.table = {0, 1, 1, 0, 1, 0, 0, 1};
-	policy.write(cfg);
-	std::string dir = w.pin_policy("vxc", policy);
-	w.vsteer_ok("xdp attach --dev vh");
-	// Guest queue q runs on CPU cpus[q]; in native mode the tap queue then follows the CPU.
-	w.vsteer_ok("vm add c --tap vxc --mac " + format_mac(kMacC) + " --rss-pins " + dir +
-	            " --queue-cpus " + std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) +
-	            " --action cpu");
+	RssConfig cfg = pattern_policy(0x6d, 37, {0, 1, 1, 0, 1, 0, 0, 1});
+	// in native mode the tap queue then follows the CPU
+	add_cpu_steered_vm(w, "c", "vxc", policy, cfg, cpus, "native");
 
 	int checked = 0, per_queue[2] = {0, 0};
 	for (uint16_t flow = 0; flow < 16; flow++) {
 		Bytes f =
 		    udp_to(kMacC, "192.0.2.1", "198.51.100.7", static_cast<uint16_t>(40000 + 17 * flow), 53);
 		uint16_t q = compute_rss(cfg, f).queue;
-		VmInfo before = vm_info(w, "c");
-		for (int i = 0; i < 3; i++)
-			w.send(f);
-		auto got = drain(tc, 30, 3);
-		VmInfo after = vm_info(w, "c");
 		INFO("flow " << flow << " reference queue " << q);
+		auto got = send_on_cpu(w, "c", tc, f, 3, cpus[q]);
 		CHECK(got[q].size() == 3);
 		CHECK(got[1 - q].empty());
-		// Handled by the cpumap program on the guest queue's CPU, nowhere else.
-		for (size_t cpu = 0; cpu < after.cpumap_by_cpu.size(); cpu++)
-			CHECK(after.cpumap_by_cpu[cpu] - before.cpumap_by_cpu[cpu] ==
-			      (cpu == cpus[q] ? 3u : 0u));
 		checked++;
 		per_queue[q]++;
 	}
@@ -561,23 +579,13 @@ TEST_CASE("xdp netns: generic mode steers to the guest policy's CPU too")
 	if (!require_privileges("XDP netns traffic"))
 		return;
 	auto cpus = online_cpus();
-	if (cpus.size() < 2) {
-		MESSAGE("SKIPPED: needs two online CPUs");
+	if (!require_condition(cpus.size() >= 2, "the cpumap cases need two online CPUs"))
 		return;
-	}
 	World w;
 	Tap &tg = w.add_tap("vxg", 2);
 	RssPolicyMaps policy;
-	RssConfig cfg;
-	for (size_t i = 0; i < cfg.key.size(); i++)
-		cfg.key[i] = static_cast<uint8_t>(0x3c + 29 * i);
-	cfg.table = {1, 0, 0, 1};
-	policy.write(cfg);
-	std::string dir = w.pin_policy("vxg", policy);
-	w.vsteer_ok("xdp attach --dev vh --mode generic");
-	w.vsteer_ok("vm add g --tap vxg --mac " + format_mac(kMacC) + " --rss-pins " + dir +
-	            " --queue-cpus " + std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) +
-	            " --action cpu");
+	RssConfig cfg = pattern_policy(0x3c, 29, {1, 0, 0, 1});
+	add_cpu_steered_vm(w, "g", "vxg", policy, cfg, cpus, "generic");
 	int flows = 0;
 	for (uint16_t flow = 0; flow < 8; flow++) {
 		FrameBuilder fb;
@@ -585,16 +593,9 @@ TEST_CASE("xdp netns: generic mode steers to the guest policy's CPU too")
 		fb.spec().dst_mac = kMacC;
 		Bytes f = fb.build();
 		uint16_t q = compute_rss(cfg, f).queue;
-		VmInfo before = vm_info(w, "g");
-		for (int i = 0; i < 2; i++)
-			w.send(f);
-		auto got = drain(tg, 30, 2);
-		VmInfo after = vm_info(w, "g");
 		INFO("flow " << flow << " reference queue " << q);
+		auto got = send_on_cpu(w, "g", tg, f, 2, cpus[q]);
 		CHECK(total(got) == 2); // in generic mode the tap's own steering decides the queue
-		for (size_t cpu = 0; cpu < after.cpumap_by_cpu.size(); cpu++)
-			CHECK(after.cpumap_by_cpu[cpu] - before.cpumap_by_cpu[cpu] ==
-			      (cpu == cpus[q] ? 2u : 0u));
 		flows++;
 	}
 	XdpMaps m = w.maps();
@@ -609,10 +610,9 @@ TEST_CASE("xdp netns: coexistence with another program loaded through libxdp")
 	if (!require_privileges("XDP netns traffic"))
 		return;
 	const char *other_obj = "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_dny_all.o"; // xdp-tools' xdp-filter
-	if (access(other_obj, R_OK)) {
-		MESSAGE("SKIPPED: " << other_obj << " (libxdp's xdp-filter program) is not installed");
+	if (!require_condition(access(other_obj, R_OK) == 0,
+			       std::string(other_obj) + " (xdp-tools' xdp-filter program) is not installed; make deps"))
 		return;
-	}
 	World w;
 	Tap &t = w.add_tap("vxo", 1);
 	std::string other_pins = w.pin_dir + "-other";

@@ -501,6 +501,21 @@ void test_single_queue(bool multiqueue_flag)
 						  static_cast<unsigned long long>(stats.packets), fr.size()));
 }
 
+// Loads a few hand-written instructions (no object file needed in the guest).
+template <size_t N> int load_raw_prog(bpf_prog_type type, const bpf_insn (&insns)[N], const char *what)
+{
+	static const char license[] = "GPL";
+	union bpf_attr attr {};
+	attr.prog_type = type;
+	attr.insns = reinterpret_cast<uintptr_t>(insns);
+	attr.insn_cnt = N;
+	attr.license = reinterpret_cast<uintptr_t>(license);
+	int fd = static_cast<int>(syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr)));
+	if (fd < 0)
+		fail_errno(std::string("BPF_PROG_LOAD ") + what);
+	return fd;
+}
+
 // The kernel's own rules for what the program leaves in cb: report > 9 -> NONE, NONE -> 0.
 int load_cb_writer(uint32_t value, uint32_t report)
 {
@@ -512,16 +527,7 @@ int load_cb_writer(uint32_t value, uint32_t report)
 		{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
 		{BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
 	};
-	static const char license[] = "GPL";
-	union bpf_attr attr {};
-	attr.prog_type = BPF_PROG_TYPE_SOCKET_FILTER;
-	attr.insns = reinterpret_cast<uintptr_t>(insns);
-	attr.insn_cnt = sizeof(insns) / sizeof(insns[0]);
-	attr.license = reinterpret_cast<uintptr_t>(license);
-	int fd = static_cast<int>(syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr)));
-	if (fd < 0)
-		fail_errno("BPF_PROG_LOAD cb writer");
-	return fd;
+	return load_raw_prog(BPF_PROG_TYPE_SOCKET_FILTER, insns, "cb writer");
 }
 
 void test_sanitize()
@@ -580,16 +586,7 @@ int load_xdp_redirect(int ifindex)
 		{BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_redirect},
 		{BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
 	};
-	static const char license[] = "GPL";
-	union bpf_attr attr {};
-	attr.prog_type = BPF_PROG_TYPE_XDP;
-	attr.insns = reinterpret_cast<uintptr_t>(insns);
-	attr.insn_cnt = sizeof(insns) / sizeof(insns[0]);
-	attr.license = reinterpret_cast<uintptr_t>(license);
-	int fd = static_cast<int>(syscall(__NR_bpf, BPF_PROG_LOAD, &attr, sizeof(attr)));
-	if (fd < 0)
-		fail_errno("BPF_PROG_LOAD xdp redirect");
-	return fd;
+	return load_raw_prog(BPF_PROG_TYPE_XDP, insns, "xdp redirect");
 }
 
 // Runs the program once on `frame` in live-frames mode: its XDP_REDIRECT really
