@@ -76,6 +76,54 @@ static int open_queue_socket(int ifindex, unsigned qm)
 	return fd;
 }
 
+/* What the guest has seen of one round. queue_of[idx] is the rx queue flow idx first
+ * arrived on, or -2 while it has not arrived. */
+struct rx_round {
+	uint32_t round, nflows;
+	int *queue_of;
+	uint32_t got, conflicts, frames;
+};
+
+/* The flow index of a test frame of this round, from the "VSTQ" marker in its payload;
+ * -1 for other frames. */
+static long flow_of(const struct rx_round *r, const unsigned char *buf, ssize_t n)
+{
+	for (ssize_t off = 14; off + 12 <= n; off++) {
+		if (memcmp(buf + off, "VSTQ", 4))
+			continue;
+		uint32_t idx, rnd;
+		memcpy(&idx, buf + off + 4, 4);
+		memcpy(&rnd, buf + off + 8, 4);
+		idx = ntohl(idx);
+		return ntohl(rnd) == r->round && idx < r->nflows ? (long)idx : -1;
+	}
+	return -1;
+}
+
+/* Reads everything socket k (rx queue k - 1) holds. A flow seen on another queue than
+ * before is a conflict; flows not seen yet are recorded only when record_new is set. */
+static void read_queue_socket(struct rx_round *r, int fd, unsigned k, int record_new)
+{
+	unsigned char buf[2048];
+	ssize_t n;
+	int q = (int)k - 1;
+	while ((n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+		long idx = flow_of(r, buf, n);
+		if (idx < 0)
+			continue;
+		if (r->queue_of[idx] == -2) {
+			if (!record_new)
+				continue;
+			r->queue_of[idx] = q;
+			r->got++;
+		} else if (r->queue_of[idx] != q) {
+			printf("VSTQ-CONFLICT %u %ld %d %d\n", r->round, idx, r->queue_of[idx], q);
+			r->conflicts++;
+		}
+		r->frames++;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -83,99 +131,54 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	int ifindex = if_nametoindex(argv[1]);
-	uint32_t round = strtoul(argv[2], NULL, 0);
-	uint32_t nflows = strtoul(argv[3], NULL, 0);
+	static int queue_of[MAXFLOWS];
+	struct rx_round r = {.round = strtoul(argv[2], NULL, 0),
+			     .nflows = strtoul(argv[3], NULL, 0),
+			     .queue_of = queue_of};
 	long timeout = strtol(argv[4], NULL, 0);
-	if (!ifindex || nflows == 0 || nflows > MAXFLOWS) {
+	if (!ifindex || r.nflows == 0 || r.nflows > MAXFLOWS) {
 		fprintf(stderr, "vsteer-rx: bad interface %s or flow count\n", argv[1]);
 		return 2;
 	}
-	static int queue_of[MAXFLOWS];
-	for (uint32_t i = 0; i < nflows; i++)
+	for (uint32_t i = 0; i < r.nflows; i++)
 		queue_of[i] = -2;
 	struct pollfd pfd[NSOCK];
 	for (unsigned k = 0; k < NSOCK; k++) {
 		pfd[k].fd = open_queue_socket(ifindex, k);
 		pfd[k].events = POLLIN;
 	}
-	printf("VSTQ-READY %u\n", round);
+	printf("VSTQ-READY %u\n", r.round);
 	fflush(stdout);
 
-	uint32_t got = 0, conflicts = 0, frames = 0;
 	long deadline = now_ms() + timeout;
-	unsigned char buf[2048];
-	while (got < nflows) {
+	while (r.got < r.nflows) {
 		long left = deadline - now_ms();
 		if (left <= 0)
 			break;
-		int r = poll(pfd, NSOCK, (int)left);
-		if (r < 0 && errno != EINTR) {
+		if (poll(pfd, NSOCK, (int)left) < 0 && errno != EINTR) {
 			perror("vsteer-rx: poll");
 			return 2;
 		}
-		for (unsigned k = 0; k < NSOCK; k++) {
-			if (!(pfd[k].revents & POLLIN))
-				continue;
-			ssize_t n;
-			while ((n = recv(pfd[k].fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-				for (ssize_t off = 14; off + 12 <= n; off++) {
-					if (memcmp(buf + off, "VSTQ", 4))
-						continue;
-					uint32_t idx, rnd;
-					memcpy(&idx, buf + off + 4, 4);
-					memcpy(&rnd, buf + off + 8, 4);
-					idx = ntohl(idx);
-					rnd = ntohl(rnd);
-					if (rnd != round || idx >= nflows)
-						break;
-					frames++;
-					int q = (int)k - 1;
-					if (queue_of[idx] == -2) {
-						queue_of[idx] = q;
-						got++;
-					} else if (queue_of[idx] != q) {
-						printf("VSTQ-CONFLICT %u %u %d %d\n", round, idx,
-						       queue_of[idx], q);
-						conflicts++;
-					}
-					break;
-				}
-			}
-		}
+		for (unsigned k = 0; k < NSOCK; k++)
+			if (pfd[k].revents & POLLIN)
+				read_queue_socket(&r, pfd[k].fd, k, 1);
 	}
 	/* a little longer, to see conflicting duplicates that are still in flight */
 	long grace = now_ms() + 300;
 	while (now_ms() < grace) {
 		if (poll(pfd, NSOCK, 50) <= 0)
 			continue;
-		for (unsigned k = 0; k < NSOCK; k++) {
-			ssize_t n;
-			while ((n = recv(pfd[k].fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
-				for (ssize_t off = 14; off + 12 <= n; off++) {
-					if (memcmp(buf + off, "VSTQ", 4))
-						continue;
-					uint32_t idx, rnd;
-					memcpy(&idx, buf + off + 4, 4);
-					memcpy(&rnd, buf + off + 8, 4);
-					idx = ntohl(idx);
-					if (ntohl(rnd) == round && idx < nflows && queue_of[idx] != -2 &&
-					    queue_of[idx] != (int)k - 1) {
-						printf("VSTQ-CONFLICT %u %u %d %d\n", round, idx,
-						       queue_of[idx], (int)k - 1);
-						conflicts++;
-					}
-					break;
-				}
-		}
+		for (unsigned k = 0; k < NSOCK; k++)
+			read_queue_socket(&r, pfd[k].fd, k, 0);
 	}
-	for (uint32_t i = 0; i < nflows; i += 16) {
-		printf("VSTQ-R %u", round);
-		for (uint32_t j = i; j < i + 16 && j < nflows; j++)
+	for (uint32_t i = 0; i < r.nflows; i += 16) {
+		printf("VSTQ-R %u", r.round);
+		for (uint32_t j = i; j < i + 16 && j < r.nflows; j++)
 			if (queue_of[j] != -2)
 				printf(" %u:%d", j, queue_of[j]);
 		printf("\n");
 	}
-	printf("VSTQ-DONE %u got=%u conflicts=%u frames=%u\n", round, got, conflicts, frames);
+	printf("VSTQ-DONE %u got=%u conflicts=%u frames=%u\n", r.round, r.got, r.conflicts, r.frames);
 	fflush(stdout);
-	return got == nflows && conflicts == 0 ? 0 : 1;
+	return r.got == r.nflows && r.conflicts == 0 ? 0 : 1;
 }
