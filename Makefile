@@ -34,6 +34,7 @@ unit-test bpf-test netns-test: build
 bench: deps
 	@$(MAKE) --no-print-directory build
 	@bash scripts/bench.sh $(BUILD_DIR)
+	@for t in $(BENCH_EXTRA); do $(MAKE) --no-print-directory $$t || exit 1; done
 
 install: build
 	cmake --install $(BUILD_DIR)

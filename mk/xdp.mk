@@ -1,5 +1,7 @@
-# XDP classifier (docs/xdp.md). Standalone: `make bench-xdp`; scripts/bench.sh may call it.
+# XDP classifier (docs/xdp.md). `make bench` runs bench-xdp after the steering benchmark.
 .PHONY: bench-xdp xdp-test
+
+BENCH_EXTRA += bench-xdp
 
 # ns/packet of classify + hash + redirect (BPF_PROG_TEST_RUN) and packets/s through the
 # veth path with and without the classifier, in one run. Needs root.
