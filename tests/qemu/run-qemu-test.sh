@@ -316,8 +316,17 @@ for round in 1 2 3; do
 		rm -rf "$pin_root/${tap}obj"
 	fi
 	if [ "$round" = 3 ]; then
-		# a deliberate inconsistency: the unclassified queue beyond the active queues
-		in_ns "$VSTEER" set --tap "$tap" --queues 8 --unclassified 7 >/dev/null
+		# a deliberate inconsistency: the unclassified queue beyond the active queues. set
+		# refuses queues the tap does not have unless --force states the intent.
+		rc=0
+		out=$(in_ns "$VSTEER" set --tap "$tap" --queues 8 --unclassified 7 2>&1) || rc=$?
+		if [ "$rc" -ne 0 ] && grep -qF -- "tap $tap: --queues 8 but only 4 queues are attached" <<<"$out" &&
+			grep -qF -- "--force" <<<"$out"; then
+			ok "vsteer set --queues 8 refused on a 4-queue tap without --force"
+		else
+			bad "vsteer set --queues 8 without --force: rc=$rc $out"
+		fi
+		in_ns "$VSTEER" set --tap "$tap" --queues 8 --force --unclassified 7 >/dev/null
 		rc=0
 		out=$(in_ns "$VSTEER" check --tap "$tap" --json 2>&1) || rc=$?
 		if [ "$rc" -ne 0 ] && grep -q '"name":"unclassified-queue","status":"fail"' <<<"$out"; then
