@@ -158,7 +158,7 @@ TEST_CASE("check xdp: nothing to compare is a skip, unreadable state a failure")
 TEST_CASE("check xdp: each inconsistency is named, with the VM and the repair")
 {
 	struct Case {
-		const char *what;
+		std::string what;
 		std::function<void(CheckInput &, XdpCheckInput &)> change;
 		const char *name; // the finding
 		Status status;
@@ -205,7 +205,7 @@ TEST_CASE("check xdp: each inconsistency is named, with the VM and the repair")
 	     Status::fail,
 	     {"vm web1: hashes with other maps than tap vst0's pins in /sys/fs/bpf/vsteer/vst0",
 	      "config map id 21 (the tap's: 11)", "indirection_table map id 23 (the tap's: 13)",
-	      "re-add it with the tap's pins"}},
+	      "; re-add it: `vsteer vm del web1`"}},
 	    {"one map differs",
 	     [](CheckInput &, XdpCheckInput &x) { x.vms[0].key_map_id = 99; },
 	     "xdp-policy-maps",

@@ -43,7 +43,7 @@ std::string vm_name(const XdpVmState &s)
 	return field(s.vm.slot.name, sizeof(s.vm.slot.name));
 }
 
-std::vector<uint16_t> queue_cpus(const XdpVmState &s)
+std::vector<uint16_t> vm_queue_cpus(const XdpVmState &s)
 {
 	uint32_t n = std::min<uint32_t>(s.vm.slot.num_queue_cpus, VSTEER_MAX_QUEUES);
 	return {s.vm.slot.queue_cpu, s.vm.slot.queue_cpu + n};
@@ -58,30 +58,6 @@ bool online(const XdpCheckInput &x, unsigned cpu)
 uint16_t default_cpu(const XdpCheckInput &x, unsigned q)
 {
 	return x.online_cpus.empty() ? 0 : static_cast<uint16_t>(x.online_cpus[q % x.online_cpus.size()]);
-}
-
-// What recreates the VM as it is, but with `cpus` as its queue CPUs and `rss_pins` as its
-// policy pins (empty: the tap's default pins): there is no in-place change of a VM.
-std::string readd(const XdpVmState &s, const std::string &tap, const std::vector<uint16_t> &cpus,
-                  const std::string &xdp_pin_dir, const std::string &rss_pins)
-{
-	const std::string name = vm_name(s);
-	const std::string pin = xdp_pin_dir == VSTEER_XDP_PIN_ROOT ? "" : " --pin-dir " + xdp_pin_dir;
-	std::string add = "vsteer vm add " + name + " --tap " + tap;
-	for (const MacAddress &m : s.vm.macs)
-		add += " --mac " + format_mac(m);
-	for (const IpPrefix &p : s.vm.prefixes)
-		add += " --prefix " + format_prefix(p);
-	add += " --queue-cpus " + join(cpus);
-	if (s.vm.slot.rate_pps)
-		add += " --rate " + std::to_string(s.vm.slot.rate_pps) + " --burst " +
-		       std::to_string(s.vm.slot.rate_burst);
-	add += std::string(" --action ") + vm_action_name(s.vm.slot.action);
-	if (!rss_pins.empty())
-		add += " --rss-pins " + rss_pins;
-	if (s.vm.eastwest)
-		add += " --eastwest";
-	return "`vsteer vm del " + name + pin + "`, then `" + add + pin + "`";
 }
 
 // The VM's queue CPUs with offline ones replaced and extended to cover `selectable`, each
@@ -99,6 +75,266 @@ std::vector<uint16_t> suggested_cpus(const XdpCheckInput &x, const std::vector<u
 	return out;
 }
 
+// The findings of one VM on the checked tap. Each detail starts with "vm NAME: ".
+class VmCheck
+{
+public:
+	VmCheck(const CheckInput &g, const XdpCheckInput &x, const XdpVmState &s, std::vector<Finding> &out)
+	    : g_(g), x_(x), s_(s), out_(out), who_("vm " + vm_name(s)), action_(s.vm.slot.action),
+	      act_(vm_action_name(action_)), cpus_(vm_queue_cpus(s))
+	{
+		if (g.config)
+			selectable_ = selectable_queues(*g.config, g.raw_table_len);
+		active_ = g.info && g.info->is_tap ? g.info->queues : 0;
+		const std::string pins = g.pin_dir.empty() ? default_pin_dir(g.tap) : g.pin_dir;
+		tap_pins_ = pins;
+		rss_pins_ = pins == default_pin_dir(g.tap) ? "" : pins;
+		repaired_cpus_ = hashes() ? suggested_cpus(x, cpus_, selectable_) : cpus_;
+	}
+
+	void run()
+	{
+		summary();
+		tap();
+		if (hashes()) {
+			policy_maps();
+			queue_cpus();
+			cpus();
+		} else {
+			add("xdp-policy-maps", Status::skip,
+			    "action " + act_ +
+			        " does not hash with the guest's policy (no policy maps, queue CPUs or "
+			        "cpumap to compare)");
+		}
+		placement();
+	}
+
+private:
+	bool hashes() const { return action_ == VSTEER_XDP_CPU || action_ == VSTEER_XDP_CPU_PASS; }
+
+	void add(const char *name, Status s, const std::string &detail)
+	{
+		out_.push_back({name, s, who_ + ": " + detail});
+	}
+
+	// What recreates the VM as it is (MACs, prefixes, rate, action, east-west), with the
+	// repaired queue CPUs and the tap's pins: there is no in-place change of a VM.
+	std::string repair() const
+	{
+		const std::string name = vm_name(s_);
+		const std::string pin = x_.pin_dir == VSTEER_XDP_PIN_ROOT ? "" : " --pin-dir " + x_.pin_dir;
+		std::string add = "vsteer vm add " + name + " --tap " + g_.tap;
+		for (const MacAddress &m : s_.vm.macs)
+			add += " --mac " + format_mac(m);
+		for (const IpPrefix &p : s_.vm.prefixes)
+			add += " --prefix " + format_prefix(p);
+		add += " --queue-cpus " + join(repaired_cpus_);
+		if (s_.vm.slot.rate_pps)
+			add += " --rate " + std::to_string(s_.vm.slot.rate_pps) + " --burst " +
+			       std::to_string(s_.vm.slot.rate_burst);
+		add += " --action " + act_;
+		if (!rss_pins_.empty())
+			add += " --rss-pins " + rss_pins_;
+		if (s_.vm.eastwest)
+			add += " --eastwest";
+		return "re-add it: `vsteer vm del " + name + pin + "`, then `" + add + pin + "`";
+	}
+
+	void summary()
+	{
+		std::string d =
+		    "(id " + std::to_string(s_.vm.id) + "): action " + act_ + ", queue cpus " + join(cpus_);
+		if (s_.vm.slot.rate_pps)
+			d += ", rate " + std::to_string(s_.vm.slot.rate_pps) + " pps burst " +
+			     std::to_string(s_.vm.slot.rate_burst);
+		out_.push_back({"xdp", Status::ok, who_ + " " + d + ", maps in " + x_.pin_dir});
+	}
+
+	// Delivery into this tap: the devmap, used by tap directly and by cpu after the cpumap.
+	void tap()
+	{
+		const std::string reg = std::to_string(s_.vm.slot.tap_ifindex);
+		if (action_ != VSTEER_XDP_TAP && action_ != VSTEER_XDP_CPU)
+			add("xdp-tap", Status::skip, "action " + act_ + " does not redirect into the tap");
+		else if (!g_.info || !g_.info->is_tap)
+			add("xdp-tap", Status::fail,
+			    "redirects into ifindex " + reg + ", but tap " + g_.tap +
+			        " is not in this network namespace");
+		else if (s_.vm.slot.tap_ifindex != static_cast<uint32_t>(g_.info->ifindex))
+			add("xdp-tap", Status::fail,
+			    "was added for tap " + g_.tap + " as ifindex " + reg + ", but " + g_.tap +
+			        " is ifindex " + std::to_string(g_.info->ifindex) +
+			        " now (recreated since?), so its frames go elsewhere; " + repair());
+		else if (!s_.devmap_ifindex)
+			add("xdp-tap", Status::fail,
+			    "xdp_tap_devmap has no entry for VM id " + std::to_string(s_.vm.id) +
+			        ": every redirect into the tap fails (redirect_error); " + repair());
+		else if (*s_.devmap_ifindex != s_.vm.slot.tap_ifindex)
+			add("xdp-tap", Status::fail,
+			    "xdp_tap_devmap[" + std::to_string(s_.vm.id) + "] redirects into ifindex " +
+			        std::to_string(*s_.devmap_ifindex) + ", not into tap " + g_.tap +
+			        " (ifindex " + reg + "); " + repair());
+		else
+			add("xdp-tap", Status::ok, "redirects into tap " + g_.tap + " (ifindex " + reg + ")");
+	}
+
+	// The same policy maps as the tap's steering program, so host and guest hash alike.
+	void policy_maps()
+	{
+		const uint32_t have[3] = {s_.config_map_id, s_.key_map_id, s_.table_map_id};
+		const uint32_t want[3] = {g_.config_map_id, g_.key_map_id, g_.table_map_id};
+		const char *names[3] = {VSTEER_PIN_CONFIG, VSTEER_PIN_KEY, VSTEER_PIN_TABLE};
+		if (!g_.config) {
+			add("xdp-policy-maps", Status::skip,
+			    "the tap has no complete pin set to compare with (see pins)");
+			return;
+		}
+		if (!have[0] && !have[1] && !have[2]) {
+			add("xdp-policy-maps", Status::fail,
+			    "has no RSS policy maps, so the classifier sends every frame to guest queue 0 "
+			    "(no_policy); " +
+			        repair());
+			return;
+		}
+		std::vector<std::string> differ;
+		for (int i = 0; i < 3; i++)
+			if (have[i] != want[i])
+				differ.push_back(std::string(names[i]) + " map id " +
+				                 std::to_string(have[i]) +
+				                 " (the tap's: " + std::to_string(want[i]) + ")");
+		if (!differ.empty())
+			add("xdp-policy-maps", Status::fail,
+			    "hashes with other maps than tap " + g_.tap + "'s pins in " + tap_pins_ + ": " +
+			        join_text(differ, ", ") +
+			        "; host and guest choose queues from different policies; " + repair());
+		else
+			add("xdp-policy-maps", Status::ok,
+			    "hashes with the tap's config, toeplitz_key and indirection_table (map ids " +
+			        join(std::vector<uint32_t>(want, want + 3)) + ")");
+	}
+
+	// A CPU for every queue the guest's policy can select.
+	void queue_cpus()
+	{
+		if (!selectable_) {
+			add("xdp-queue-cpus", Status::skip, "no guest policy to compare with (see pins)");
+			return;
+		}
+		std::vector<unsigned> missing;
+		for (unsigned q : *selectable_)
+			if (q >= cpus_.size())
+				missing.push_back(q);
+		if (missing.empty()) {
+			add("xdp-queue-cpus", Status::ok,
+			    "every queue the guest's policy selects (" + join(*selectable_) + ") has a CPU");
+			return;
+		}
+		const bool many = missing.size() > 1;
+		add("xdp-queue-cpus", Status::fail,
+		    std::string("guest queue") + (many ? "s " : " ") + join(missing) +
+		        (many ? " have" : " has") + " no CPU in --queue-cpus " +
+		        (cpus_.empty() ? "(none)" : join(cpus_)) +
+		        " (the classifier wraps queue q to the CPU of queue q % " +
+		        std::to_string(cpus_.size()) + "); " + repair());
+	}
+
+	// Those CPUs are online and the cpumap reaches them (with the program that delivers into
+	// the tap, for cpu).
+	void cpus()
+	{
+		std::vector<std::string> offline, no_entry, no_prog;
+		std::set<unsigned> seen;
+		for (size_t q = 0; q < cpus_.size(); q++) {
+			const unsigned c = cpus_[q];
+			if (!online(x_, c)) {
+				offline.push_back("CPU " + std::to_string(c) + " (queue " +
+				                  std::to_string(q) + ")");
+				continue;
+			}
+			if (!seen.insert(c).second)
+				continue;
+			auto e = x_.cpumap.find(c);
+			if (e == x_.cpumap.end() || !e->second.qsize)
+				no_entry.push_back(std::to_string(c));
+			else if (action_ == VSTEER_XDP_CPU && !e->second.prog_id)
+				no_prog.push_back(std::to_string(c));
+		}
+		std::vector<std::string> problems;
+		if (!offline.empty())
+			problems.push_back(join_text(offline, ", ") +
+			                   " not online (online: " + join(x_.online_cpus) + "); " + repair());
+		if (!no_entry.empty())
+			problems.push_back(
+			    "no xdp_cpumap entry for CPU " + join_text(no_entry, ",") +
+			    ", so redirects there fail (redirect_error); `vsteer xdp attach --dev IF` "
+			    "(again, on each NIC) fills the cpumap for the online CPUs");
+		if (!no_prog.empty())
+			problems.push_back("the xdp_cpumap entry of CPU " + join_text(no_prog, ",") +
+			                   " runs no program, so frames go to the host stack instead of the "
+			                   "tap; `vsteer xdp attach --dev IF` (again) sets vsteer_cpumap");
+		if (!problems.empty())
+			add("xdp-cpus", Status::fail, join_text(problems, "; "));
+		else
+			add("xdp-cpus", Status::ok,
+			    std::string("CPU") + (seen.size() > 1 ? "s " : " ") +
+			        join(std::vector<unsigned>(seen.begin(), seen.end())) +
+			        " online and in xdp_cpumap");
+	}
+
+	// Which tap queue a frame enters. Native XDP redirects into a tap on queue (CPU % attached
+	// queues) without the steering program; generic XDP runs it. Only ever a warning: the
+	// mode is per NIC, and the guest still receives the frame.
+	void placement()
+	{
+		const std::string n = std::to_string(active_);
+		if (action_ == VSTEER_XDP_CPU_PASS) {
+			add("xdp-placement", Status::ok,
+			    "the host stack hands the frames to the tap, whose steering program places them");
+		} else if (action_ != VSTEER_XDP_CPU && action_ != VSTEER_XDP_TAP) {
+			add("xdp-placement", Status::skip,
+			    "action " + act_ + " does not deliver into the tap");
+		} else if (!active_) {
+			add("xdp-placement", Status::skip, "no active queues to place frames on");
+		} else if (action_ == VSTEER_XDP_TAP) {
+			add("xdp-placement", Status::warn,
+			    "action tap: with native XDP a frame enters the tap on queue (receiving CPU % " +
+			        n + "), whatever the guest's policy says; --action cpu follows the policy");
+		} else if (!selectable_) {
+			add("xdp-placement", Status::skip, "no guest policy to compare the CPUs with");
+		} else {
+			std::vector<std::string> off;
+			for (unsigned q : *selectable_)
+				if (q < cpus_.size() && cpus_[q] % active_ != q)
+					off.push_back(std::to_string(q) + " -> CPU " +
+					              std::to_string(cpus_[q]) + " -> tap queue " +
+					              std::to_string(cpus_[q] % active_));
+			if (off.empty())
+				add("xdp-placement", Status::ok,
+				    "each guest queue's CPU enters the tap on that queue (CPU % " + n + ")");
+			else
+				add("xdp-placement", Status::warn,
+				    "with native XDP a frame enters tap queue CPU % " + n +
+				        ", so guest queue " + join_text(off, ", ") +
+				        "; give queue q a CPU c with c % " + n +
+				        " == q where the host has one (generic XDP runs the tap's steering "
+				        "program, which places the frames on the guest's queue)");
+		}
+	}
+
+	const CheckInput &g_;
+	const XdpCheckInput &x_;
+	const XdpVmState &s_;
+	std::vector<Finding> &out_;
+	const std::string who_;
+	const uint32_t action_;
+	const std::string act_;
+	const std::vector<uint16_t> cpus_;
+	std::optional<std::vector<unsigned>> selectable_;
+	unsigned active_ = 0;
+	std::string tap_pins_, rss_pins_;
+	std::vector<uint16_t> repaired_cpus_;
+};
+
 } // namespace
 
 std::vector<unsigned> selectable_queues(const RssConfig &c, unsigned table_len)
@@ -113,242 +349,18 @@ std::vector<unsigned> selectable_queues(const RssConfig &c, unsigned table_len)
 std::vector<Finding> check_xdp(const CheckInput &g, const XdpCheckInput &x)
 {
 	std::vector<Finding> f;
-	auto add = [&](const char *name, Status s, std::string d) { f.push_back({name, s, std::move(d)}); };
-
-	if (!x.present) {
-		add("xdp", Status::skip,
-		    "no XDP classifier maps in " + x.pin_dir +
-		        " (vsteer xdp attach / vm add create them); no host policy to compare");
-		return f;
-	}
-	if (!x.problem.empty()) {
-		add("xdp", Status::fail, "classifier maps in " + x.pin_dir + ": " + x.problem);
-		return f;
-	}
-	if (x.vms.empty()) {
-		add("xdp", Status::skip,
-		    "no VM of the XDP classifier (" + x.pin_dir + ") has tap " + g.tap +
-		        "; no host policy to compare");
-		return f;
-	}
-
-	const bool tap_ok = g.info && g.info->is_tap;
-	const unsigned active = tap_ok ? g.info->queues : 0;
-	std::optional<std::vector<unsigned>> selectable;
-	if (g.config)
-		selectable = selectable_queues(*g.config, g.raw_table_len);
-	const std::string pins = g.pin_dir.empty() ? default_pin_dir(g.tap) : g.pin_dir;
-	const std::string rss_pins = pins == default_pin_dir(g.tap) ? "" : pins;
-
-	for (const XdpVmState &s : x.vms) {
-		const std::string who = "vm " + vm_name(s);
-		const uint32_t action = s.vm.slot.action;
-		const std::string act = vm_action_name(action);
-		const std::vector<uint16_t> cpus = queue_cpus(s);
-		const bool hashes = action == VSTEER_XDP_CPU || action == VSTEER_XDP_CPU_PASS;
-		const bool into_tap = action == VSTEER_XDP_TAP || action == VSTEER_XDP_CPU;
-		const std::vector<uint16_t> fixed = hashes ? suggested_cpus(x, cpus, selectable) : cpus;
-
-		std::string summary = who + " (id " + std::to_string(s.vm.id) + "): action " + act +
-		                      ", queue cpus " + join(cpus);
-		if (s.vm.slot.rate_pps)
-			summary += ", rate " + std::to_string(s.vm.slot.rate_pps) + " pps burst " +
-			           std::to_string(s.vm.slot.rate_burst);
-		add("xdp", Status::ok, summary + ", maps in " + x.pin_dir);
-
-		// Delivery into this tap (the devmap, used by tap directly and by cpu after the cpumap).
-		const uint32_t reg = s.vm.slot.tap_ifindex;
-		if (!into_tap) {
-			add("xdp-tap", Status::skip,
-			    who + ": action " + act + " does not redirect into the tap");
-		} else if (!tap_ok) {
-			add("xdp-tap", Status::fail,
-			    who + ": redirects into ifindex " + std::to_string(reg) + ", but tap " + g.tap +
-			        " is not in this network namespace");
-		} else if (reg != static_cast<uint32_t>(g.info->ifindex)) {
-			add("xdp-tap", Status::fail,
-			    who + ": was added for tap " + g.tap + " as ifindex " + std::to_string(reg) +
-			        ", but " + g.tap + " is ifindex " + std::to_string(g.info->ifindex) +
-			        " now (recreated since?), so its frames go elsewhere; re-add it: " +
-			        readd(s, g.tap, fixed, x.pin_dir, rss_pins));
-		} else if (!s.devmap_ifindex) {
-			add("xdp-tap", Status::fail,
-			    who + ": xdp_tap_devmap has no entry for VM id " + std::to_string(s.vm.id) +
-			        ": every redirect into the tap fails (redirect_error); re-add it: " +
-			        readd(s, g.tap, fixed, x.pin_dir, rss_pins));
-		} else if (*s.devmap_ifindex != reg) {
-			add("xdp-tap", Status::fail,
-			    who + ": xdp_tap_devmap[" + std::to_string(s.vm.id) +
-			        "] redirects into ifindex " + std::to_string(*s.devmap_ifindex) +
-			        ", not into tap " + g.tap + " (ifindex " + std::to_string(reg) +
-			        "); re-add it: " + readd(s, g.tap, fixed, x.pin_dir, rss_pins));
-		} else {
-			add("xdp-tap", Status::ok,
-			    who + ": redirects into tap " + g.tap + " (ifindex " + std::to_string(reg) + ")");
-		}
-
-		if (!hashes) {
-			add("xdp-policy-maps", Status::skip,
-			    who + ": action " + act +
-			        " does not hash with the guest's policy (no policy maps, queue CPUs or "
-			        "cpumap "
-			        "to compare)");
-		} else {
-			// The same policy maps as the tap's steering program, so host and guest hash alike.
-			const uint32_t have[3] = {s.config_map_id, s.key_map_id, s.table_map_id};
-			const uint32_t want[3] = {g.config_map_id, g.key_map_id, g.table_map_id};
-			const char *names[3] = {VSTEER_PIN_CONFIG, VSTEER_PIN_KEY, VSTEER_PIN_TABLE};
-			if (!g.config) {
-				add("xdp-policy-maps", Status::skip,
-				    who + ": the tap has no complete pin set to compare with (see pins)");
-			} else if (!have[0] && !have[1] && !have[2]) {
-				add("xdp-policy-maps", Status::fail,
-				    who +
-				        ": has no RSS policy maps, so the classifier sends every frame to "
-				        "guest "
-				        "queue 0 (no_policy); re-add it with the tap's pins: " +
-				        readd(s, g.tap, fixed, x.pin_dir, rss_pins));
-			} else {
-				std::vector<std::string> differ;
-				for (int i = 0; i < 3; i++)
-					if (have[i] != want[i])
-						differ.push_back(std::string(names[i]) + " map id " +
-						                 std::to_string(have[i]) + " (the tap's: " +
-						                 std::to_string(want[i]) + ")");
-				if (!differ.empty())
-					add("xdp-policy-maps", Status::fail,
-					    who + ": hashes with other maps than tap " + g.tap +
-					        "'s pins in " + pins + ": " + join_text(differ, ", ") +
-					        "; host and guest choose queues from different policies; "
-					        "re-add it "
-					        "with the tap's pins: " +
-					        readd(s, g.tap, fixed, x.pin_dir, rss_pins));
-				else
-					add("xdp-policy-maps", Status::ok,
-					    who +
-					        ": hashes with the tap's config, toeplitz_key and "
-					        "indirection_table "
-					        "(map ids " +
-					        join(std::vector<uint32_t>(want, want + 3)) + ")");
-			}
-
-			// A CPU for every queue the guest's policy can select.
-			if (!selectable) {
-				add("xdp-queue-cpus", Status::skip,
-				    who + ": no guest policy to compare with (see pins)");
-			} else {
-				std::vector<unsigned> missing;
-				for (unsigned q : *selectable)
-					if (q >= cpus.size())
-						missing.push_back(q);
-				if (!missing.empty()) {
-					add("xdp-queue-cpus", Status::fail,
-					    who + ": guest queue" + (missing.size() > 1 ? "s " : " ") +
-					        join(missing) + (missing.size() > 1 ? " have" : " has") +
-					        " no CPU in --queue-cpus " +
-					        (cpus.empty() ? "(none)" : join(cpus)) +
-					        " (the classifier wraps queue q to the CPU of queue q % " +
-					        std::to_string(cpus.size()) + "); re-add it: " +
-					        readd(s, g.tap, fixed, x.pin_dir, rss_pins));
-				} else {
-					add("xdp-queue-cpus", Status::ok,
-					    who + ": every queue the guest's policy selects (" +
-					        join(*selectable) + ") has a CPU");
-				}
-			}
-
-			// Those CPUs exist and the cpumap reaches them (with the program that delivers into
-			// the tap, for cpu).
-			std::vector<std::string> offline, no_entry, no_prog;
-			std::set<unsigned> seen;
-			for (size_t q = 0; q < cpus.size(); q++) {
-				unsigned c = cpus[q];
-				if (!online(x, c)) {
-					offline.push_back("CPU " + std::to_string(c) + " (queue " +
-					                  std::to_string(q) + ")");
-					continue;
-				}
-				if (!seen.insert(c).second)
-					continue;
-				auto e = x.cpumap.find(c);
-				if (e == x.cpumap.end() || !e->second.qsize)
-					no_entry.push_back(std::to_string(c));
-				else if (action == VSTEER_XDP_CPU && !e->second.prog_id)
-					no_prog.push_back(std::to_string(c));
-			}
-			std::vector<std::string> problems;
-			if (!offline.empty())
-				problems.push_back(
-				    join_text(offline, ", ") + " not online (online: " + join(x.online_cpus) +
-				    "); re-add it: " + readd(s, g.tap, fixed, x.pin_dir, rss_pins));
-			if (!no_entry.empty())
-				problems.push_back(
-				    "no xdp_cpumap entry for CPU " + join_text(no_entry, ",") +
-				    ", so redirects there fail (redirect_error); `vsteer xdp attach "
-				    "--dev IF` (again, on each NIC) fills the cpumap for the online "
-				    "CPUs");
-			if (!no_prog.empty())
-				problems.push_back(
-				    "the xdp_cpumap entry of CPU " + join_text(no_prog, ",") +
-				    " runs no program, so frames go to the host stack instead of the "
-				    "tap; `vsteer xdp attach --dev IF` (again) sets vsteer_cpumap");
-			if (!problems.empty())
-				add("xdp-cpus", Status::fail, who + ": " + join_text(problems, "; "));
-			else
-				add("xdp-cpus", Status::ok,
-				    who + ": CPU" + (seen.size() > 1 ? "s " : " ") +
-				        join(std::vector<unsigned>(seen.begin(), seen.end())) +
-				        " online and in xdp_cpumap");
-		}
-
-		// Which tap queue a frame enters. Native XDP redirects into a tap on queue
-		// (CPU % attached queues) and skips the steering program; generic XDP runs it.
-		if (action == VSTEER_XDP_CPU) {
-			if (!selectable || !active) {
-				add("xdp-placement", Status::skip,
-				    who + ": no " + (selectable ? "active queues" : "guest policy") +
-				        " to compare the CPUs with");
-			} else {
-				std::vector<std::string> off;
-				for (unsigned q : *selectable)
-					if (q < cpus.size() && cpus[q] % active != q)
-						off.push_back(std::to_string(q) + " -> CPU " +
-						              std::to_string(cpus[q]) + " -> tap queue " +
-						              std::to_string(cpus[q] % active));
-				if (!off.empty())
-					add("xdp-placement", Status::warn,
-					    who + ": with native XDP a frame enters tap queue CPU % " +
-					        std::to_string(active) + ", so guest queue " +
-					        join_text(off, ", ") + "; give queue q a CPU c with c % " +
-					        std::to_string(active) +
-					        " == q where the host has one (generic XDP runs the tap's "
-					        "steering "
-					        "program, which places the frames on the guest's queue)");
-				else
-					add("xdp-placement", Status::ok,
-					    who +
-					        ": each guest queue's CPU enters the tap on that queue (CPU "
-					        "% " +
-					        std::to_string(active) + ")");
-			}
-		} else if (action == VSTEER_XDP_TAP && !active) {
-			add("xdp-placement", Status::skip, who + ": no active queues to place frames on");
-		} else if (action == VSTEER_XDP_TAP) {
-			add("xdp-placement", Status::warn,
-			    who +
-			        ": action tap: with native XDP a frame enters the tap on queue (receiving "
-			        "CPU % " +
-			        std::to_string(active) +
-			        "), whatever the guest's policy says; --action cpu follows the policy");
-		} else if (action == VSTEER_XDP_CPU_PASS) {
-			add("xdp-placement", Status::ok,
-			    who + ": the host stack hands the frames to the tap, whose steering program "
-			          "places them");
-		} else {
-			add("xdp-placement", Status::skip,
-			    who + ": action " + act + " does not deliver into the tap");
-		}
-	}
+	if (!x.present)
+		f.push_back({"xdp", Status::skip,
+		             "no XDP classifier maps in " + x.pin_dir +
+		                 " (vsteer xdp attach / vm add create them); no host policy to compare"});
+	else if (!x.problem.empty())
+		f.push_back({"xdp", Status::fail, "classifier maps in " + x.pin_dir + ": " + x.problem});
+	else if (x.vms.empty())
+		f.push_back({"xdp", Status::skip,
+		             "no VM of the XDP classifier (" + x.pin_dir + ") has tap " + g.tap +
+		                 "; no host policy to compare"});
+	for (const XdpVmState &s : x.vms)
+		VmCheck(g, x, s, f).run();
 	return f;
 }
 
@@ -392,7 +404,7 @@ XdpCheckInput read_xdp_state(const std::string &tap, const std::string &pin_dir)
 			else if (errno != ENOENT)
 				throw_errno("map xdp_tap_devmap", "look up VM id " + std::to_string(v.id));
 			s.vm = std::move(v);
-			for (uint16_t c : queue_cpus(s)) {
+			for (uint16_t c : vm_queue_cpus(s)) {
 				unsigned cpu = c;
 				bpf_cpumap_val cv{};
 				if (x.cpumap.count(cpu))
