@@ -136,10 +136,10 @@ void run_set(const SetOptions &o)
 	auto info = query_tap(o.tap);
 	unsigned queues = o.queues.value_or(0);
 	if (info && !o.force)
-		refuse_unattached_queues(*info, queues,
-		                         "--force to write it for queues not attached yet (`vsteer check "
-		                         "--tap " +
-		                             o.tap + "` then names every entry beyond the attached ones)");
+		refuse_unattached_queues(
+		    *info, queues,
+		    "--force to write it for queues not attached yet (then `vsteer check --tap " + o.tap +
+			"` names every entry beyond the attached ones)");
 	if (!queues)
 		queues = info && info->queues ? info->queues : objs.queues();
 	// Parse errors name the tap too, like the validation below.
