@@ -164,6 +164,28 @@ TEST_CASE("netns: vsteer set refuses invalid values, names the problem and chang
 	CHECK_MESSAGE(contains(r.err, "only 2 queues"), r.err);
 	CHECK(objs.read_config() == before);
 
+	// --queues above the attached queues is refused like attach refuses it (naming the tap,
+	// its queue count and --force), even when the rest would fit the larger count ...
+	r = vsteer_cli(ns, "set --tap " + tap + " --queues 8 --unclassified 7");
+	CHECK(r.rc != 0);
+	CHECK_MESSAGE(contains(r.err, "tap " + tap + ": --queues 8 but only 4 queues are attached"), r.err);
+	CHECK_MESSAGE(contains(r.err, "--force"), r.err);
+	CHECK(objs.read_config() == before);
+	r = vsteer_cli(ns, "set --tap " + tap + " --force --unclassified 3");
+	CHECK(r.rc != 0); // --force needs --queues
+	CHECK(objs.read_config() == before);
+	// ... and written with --force: the operator's stated intent, which check then names.
+	r = vsteer_cli(ns, "set --tap " + tap + " --queues 8 --force --unclassified 7");
+	CHECK_MESSAGE(r.rc == 0, r.all());
+	CHECK(objs.read_config().unclassified_queue == 7);
+	r = vsteer_cli(ns, "check --tap " + tap + " --json");
+	CHECK(r.rc != 0);
+	CHECK_MESSAGE(contains(r.out, "\"name\":\"unclassified-queue\",\"status\":\"fail\""), r.out);
+	r = vsteer_cli(ns,
+	               "set --tap " + tap + " --unclassified " + std::to_string(before.unclassified_queue));
+	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	CHECK(objs.read_config() == before);
+
 	// And the tap still steers with the kept configuration.
 	PacketSender sender(tap);
 	auto frames = make_flows(505, 400);

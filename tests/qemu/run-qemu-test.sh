@@ -60,6 +60,7 @@ work=$(mktemp -d /tmp/vsteer-qemu-test.XXXXXX)
 ns=vsqt$$
 tap=vsq$$
 pin_root=/sys/fs/bpf/vsteer
+xdp_pins=/sys/fs/bpf/vsteer-xdp-qemu-test-$$
 qemu_pid=
 failures=0
 failed_checks=()
@@ -78,7 +79,7 @@ stop_qemu() {
 cleanup() {
 	stop_qemu
 	ip netns del "$ns" 2>/dev/null || true
-	rm -rf "$pin_root/$tap" "$pin_root/${tap}h" "$pin_root/${tap}bad" "$pin_root/${tap}obj" "$pin_root/${tap}obj_qemu_object" 2>/dev/null || true
+	rm -rf "$pin_root/$tap" "$pin_root/${tap}h" "$pin_root/${tap}bad" "$pin_root/${tap}obj" "$pin_root/${tap}obj_qemu_object" "$xdp_pins" 2>/dev/null || true
 	if [ "$keep_work" = 1 ]; then
 		echo "qemu-test: logs kept in $work"
 	else
@@ -316,8 +317,17 @@ for round in 1 2 3; do
 		rm -rf "$pin_root/${tap}obj"
 	fi
 	if [ "$round" = 3 ]; then
-		# a deliberate inconsistency: the unclassified queue beyond the active queues
-		in_ns "$VSTEER" set --tap "$tap" --queues 8 --unclassified 7 >/dev/null
+		# a deliberate inconsistency: the unclassified queue beyond the active queues. set
+		# refuses queues the tap does not have unless --force states the intent.
+		rc=0
+		out=$(in_ns "$VSTEER" set --tap "$tap" --queues 8 --unclassified 7 2>&1) || rc=$?
+		if [ "$rc" -ne 0 ] && grep -qF -- "tap $tap: --queues 8 but only 4 queues are attached" <<<"$out" &&
+			grep -qF -- "--force" <<<"$out"; then
+			ok "vsteer set --queues 8 refused on a 4-queue tap without --force"
+		else
+			bad "vsteer set --queues 8 without --force: rc=$rc $out"
+		fi
+		in_ns "$VSTEER" set --tap "$tap" --queues 8 --force --unclassified 7 >/dev/null
 		rc=0
 		out=$(in_ns "$VSTEER" check --tap "$tap" --json 2>&1) || rc=$?
 		if [ "$rc" -ne 0 ] && grep -q '"name":"unclassified-queue","status":"fail"' <<<"$out"; then
@@ -326,6 +336,35 @@ for round in 1 2 3; do
 			bad "vsteer check did not name the bad unclassified queue: rc=$rc $out"
 		fi
 		in_ns "$VSTEER" set --tap "$tap" --unclassified 0 >/dev/null
+		# the host's XDP classifier with a VM on this tap: its queue CPUs must cover the 4 queues
+		# the guest spreads over, and it must hash with the maps QEMU writes
+		in_ns ip link add vsqx0 type veth peer name vsqx1
+		in_ns ip link set vsqx0 up
+		in_ns ip link set vsqx1 up
+		c1=$(($(nproc) > 1 ? 1 : 0))
+		rc=0
+		if ! out=$(in_ns "$VSTEER" xdp attach --dev vsqx0 --pin-dir "$xdp_pins" 2>&1) ||
+			! out=$(in_ns "$VSTEER" vm add g1 --tap "$tap" --queue-cpus "0,$c1,0" --pin-dir "$xdp_pins" 2>&1); then
+			bad "xdp attach / vm add for the guest's tap: $out"
+		else
+			out=$(in_ns "$VSTEER" check --tap "$tap" --xdp-pin-dir "$xdp_pins" --json 2>&1) || rc=$?
+			if [ "$rc" -ne 0 ] && grep -q '"name":"xdp-queue-cpus","status":"fail","detail":"vm g1: guest queue 3 has no CPU' <<<"$out" &&
+				grep -q '"name":"xdp-policy-maps","status":"ok"' <<<"$out"; then
+				ok "vsteer check exits $rc and names xdp-queue-cpus for a VM whose --queue-cpus miss the guest's queue 3"
+			else
+				bad "vsteer check with XDP VM g1 (--queue-cpus 0,$c1,0): rc=$rc $out"
+			fi
+			in_ns "$VSTEER" vm del g1 --pin-dir "$xdp_pins" >/dev/null
+			in_ns "$VSTEER" vm add g1 --tap "$tap" --queue-cpus "0,$c1,0,$c1" --pin-dir "$xdp_pins" >/dev/null
+			if out=$(in_ns "$VSTEER" check --tap "$tap" --xdp-pin-dir "$xdp_pins" 2>&1) &&
+				grep -q '^  ok   xdp-policy-maps    vm g1: hashes with the tap' <<<"$out"; then
+				ok "vsteer check consistent with XDP VM g1 on the guest's maps ($(grep -c '^  ok   xdp' <<<"$out") xdp ok, $(grep -c '^  warn' <<<"$out") warn)"
+			else
+				bad "vsteer check with XDP VM g1 (--queue-cpus 0,$c1,0,$c1): $out"
+			fi
+		fi
+		in_ns "$VSTEER" xdp detach --dev vsqx0 --pin-dir "$xdp_pins" --unpin >/dev/null 2>&1 || true
+		in_ns ip link del vsqx0
 		# hot-plug: a second tap as netdev n1, its fds passed with getfd, device_add with their names
 		tap2=${tap}h
 		in_ns ip tuntap add dev "$tap2" mode tap multi_queue

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // QEMU integration: run-qemu (hand QEMU its ebpf-rss-fds and exec it), qmp-attach (the same
 // fds over QMP getfd, for hot-plug), qemu-object (load and pin QEMU's own RSS program), and
-// check (is the guest's policy consistent with the tap and the process serving it).
+// check (is the guest's policy consistent with the tap, the process serving it and the XDP
+// classifier on the host).
 #include "commands.hpp"
 #include "error.hpp"
 #include "json_writer.hpp"
@@ -11,6 +12,7 @@
 #include "qemu_rss.hpp"
 #include "steering_objects.hpp"
 #include "tap_control.hpp"
+#include "xdp_check.hpp"
 
 #include <bpf/bpf.h>
 #include <fcntl.h>
@@ -366,7 +368,7 @@ void qemu_object(const QemuObjectOptions &o)
 
 // ---------------------------------------------------------------- check
 struct CheckOptions {
-	std::string tap, pin_dir;
+	std::string tap, pin_dir, xdp_pin_dir;
 	bool json = false;
 };
 
@@ -380,8 +382,10 @@ uint32_t map_id(int fd)
 void run_check(const CheckOptions &o)
 {
 	const std::string dir = pin_dir_for(o.tap, o.pin_dir);
+	const std::string xdp_dir = o.xdp_pin_dir.empty() ? default_xdp_pin_dir() : o.xdp_pin_dir;
 	CheckInput in;
 	in.tap = o.tap;
+	in.pin_dir = dir;
 	in.info = query_tap(o.tap);
 	std::unique_ptr<SteeringObjects> objs;
 	if (!SteeringObjects::is_pinned(dir)) {
@@ -409,10 +413,16 @@ void run_check(const CheckOptions &o)
 	in.holders = find_tap_holders(o.tap);
 	in.holders_known = true;
 	auto findings = check_consistency(in);
+	auto host = check_xdp(in, read_xdp_state(o.tap, xdp_dir));
+	findings.insert(findings.end(), host.begin(), host.end());
 	bool ok = consistent(findings);
 	if (o.json) {
 		JsonWriter j;
-		j.begin_object().value("tap", o.tap).value("pin_dir", dir).value("consistent", ok);
+		j.begin_object()
+		    .value("tap", o.tap)
+		    .value("pin_dir", dir)
+		    .value("xdp_pin_dir", xdp_dir)
+		    .value("consistent", ok);
 		j.begin_array("checks");
 		for (const auto &f : findings)
 			j.begin_object()
@@ -487,12 +497,16 @@ void register_qemu_commands(CLI::App &app)
 	qo->callback([ob] { qemu_object(*ob); });
 
 	auto c = std::make_shared<CheckOptions>();
-	auto *ck = app.add_subcommand("check",
-	                              "Consistency of the guest's RSS policy (pinned maps) with the tap and "
-	                              "the process serving it; exits non-zero naming each inconsistency");
+	auto *ck = app.add_subcommand(
+	    "check", "Consistency of the guest's RSS policy (pinned maps) with the tap, the process "
+		     "serving it and the host's XDP classifier (VMs on the tap); exits non-zero naming "
+		     "each inconsistency");
 	ck->add_option("--tap", c->tap, "tap device")->required();
 	ck->add_option("--pin-dir", c->pin_dir,
 	               "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
+	ck->add_option("--xdp-pin-dir", c->xdp_pin_dir,
+	               "bpffs directory of the XDP classifier's maps (default $VSTEER_XDP_PIN_DIR "
+	               "or " VSTEER_XDP_PIN_ROOT ")");
 	ck->add_flag("--json", c->json, "machine-readable output");
 	ck->callback([c] { run_check(*c); });
 }

@@ -29,6 +29,20 @@ void add_tap_options(CLI::App *cmd, TapOptions &o)
 	                "bpffs directory of the pins (default /sys/fs/bpf/vsteer/TAP)");
 }
 
+// --queues N above the queues a process (QEMU) really has attached to the tap would let
+// the table name queues nobody serves. Refused by attach, and by set unless --force
+// (`force_hint` says how to insist).
+void refuse_unattached_queues(const TapInfo &info, unsigned requested, const std::string &force_hint = {})
+{
+	if (info.queues > 0 && requested > info.queues)
+		throw Error(EINVAL, "tap " + info.name,
+		            "--queues " + std::to_string(requested) + " but only " +
+		                std::to_string(info.queues) + " queues are attached",
+		            "the table may only name attached queues (pass --queues " +
+		                std::to_string(info.queues) + " or less" +
+		                (force_hint.empty() ? "" : ", or " + force_hint) + ")");
+}
+
 // The number of queues the configuration must fit: the tap's attached queues, or
 // --queues where no process holds them.
 unsigned effective_queues(const TapInfo &info, unsigned requested, unsigned remembered = 0)
@@ -36,11 +50,7 @@ unsigned effective_queues(const TapInfo &info, unsigned requested, unsigned reme
 	if (!requested && !info.queues)
 		requested = remembered;
 	if (info.queues > 0) {
-		if (requested > info.queues)
-			throw Error(EINVAL, "tap " + info.name,
-			            "--queues " + std::to_string(requested) + " but only " +
-			                std::to_string(info.queues) + " queues are attached",
-			            "the table may only name attached queues");
+		refuse_unattached_queues(info, requested);
 		return requested ? requested : info.queues;
 	}
 	if (!requested)
@@ -116,6 +126,7 @@ void run_attach(const AttachOptions &o)
 struct SetOptions : TapOptions {
 	std::string key, types, indirection;
 	std::optional<unsigned> equal, unclassified, queues;
+	bool force = false;
 };
 
 void run_set(const SetOptions &o)
@@ -124,6 +135,11 @@ void run_set(const SetOptions &o)
 	RssConfig c = objs.read_config();
 	auto info = query_tap(o.tap);
 	unsigned queues = o.queues.value_or(0);
+	if (info && !o.force)
+		refuse_unattached_queues(
+		    *info, queues,
+		    "--force to write it for queues not attached yet (then `vsteer check --tap " + o.tap +
+			"` names every entry beyond the attached ones)");
 	if (!queues)
 		queues = info && info->queues ? info->queues : objs.queues();
 	// Parse errors name the tap too, like the validation below.
@@ -319,7 +335,14 @@ void register_tap_commands(CLI::App &app)
 	    set->add_option("--indirection", s->indirection, "explicit table Q,Q,... (power-of-two length)");
 	eq->excludes(ind);
 	set->add_option("--unclassified", s->unclassified, "queue for packets without a hash");
-	set->add_option("--queues", s->queues, "validate against N queues (default: the attached queues)");
+	auto *sq = set->add_option("--queues", s->queues,
+	                           "validate against N queues (default: the attached queues; at most "
+	                           "those unless --force)")
+	               ->check(CLI::Range(1, VSTEER_MAX_QUEUES));
+	set->add_flag("--force", s->force,
+	              "accept --queues above the queues attached to the tap (a holder that will attach "
+	              "more; `vsteer check` reports the difference meanwhile)")
+	    ->needs(sq);
 	set->callback([s] { run_set(*s); });
 
 	auto sh = std::make_shared<ShowOptions>();

@@ -26,6 +26,8 @@ const char *status_name(Status s)
 		return "warn";
 	case Status::fail:
 		return "fail";
+	case Status::skip:
+		return "skip";
 	}
 	return "?";
 }

@@ -16,7 +16,7 @@
 namespace vsteer::qemu
 {
 
-enum class Status { ok, warn, fail };
+enum class Status { ok, warn, fail, skip }; // skip: nothing to compare (not a failure)
 const char *status_name(Status s);
 
 struct Finding {
@@ -36,6 +36,7 @@ struct TapHolder {
 
 struct CheckInput {
 	std::string tap;
+	std::string pin_dir;             // of the tap's steering objects
 	std::optional<TapInfo> info;     // nullopt: no such tap in this namespace
 	std::optional<RssConfig> config; // nullopt: no (complete) pins
 	std::string pin_problem;         // why config is missing
