@@ -32,13 +32,15 @@ int main(int argc, char **argv)
 		Json reply = qmp.execute("request-ebpf", Json::Object{{"id", "rss"}});
 		const Json *b64 = reply.find("object");
 		if (!b64 || !b64->is_string())
-			throw std::runtime_error("request-ebpf reply has no \"object\": " + reply.dump().substr(0, 200));
+			throw std::runtime_error("request-ebpf reply has no \"object\": " +
+			                         reply.dump().substr(0, 200));
 		std::vector<uint8_t> elf = base64_decode(b64->as_string());
 		if (elf.size() < 64 || std::memcmp(elf.data(), "\177ELF", 4) != 0)
 			throw std::runtime_error("request-ebpf returned " + std::to_string(elf.size()) +
 			                         " bytes that are not an ELF object");
 		std::ofstream out(argv[2], std::ios::binary | std::ios::trunc);
-		out.write(reinterpret_cast<const char *>(elf.data()), static_cast<std::streamsize>(elf.size()));
+		out.write(reinterpret_cast<const char *>(elf.data()),
+		          static_cast<std::streamsize>(elf.size()));
 		out.close();
 		if (!out)
 			throw std::runtime_error(std::string("cannot write ") + argv[2]);
@@ -48,8 +50,8 @@ int main(int argc, char **argv)
 		} catch (const std::exception &) {
 			// QEMU may close the socket before replying; the caller reaps it by PID.
 		}
-		std::printf("qemu-rss-object: %zu-byte eBPF object from QEMU %s -> %s\n", elf.size(), version.c_str(),
-		            argv[2]);
+		std::printf("qemu-rss-object: %zu-byte eBPF object from QEMU %s -> %s\n", elf.size(),
+		            version.c_str(), argv[2]);
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "qemu-rss-object: %s\n", e.what());
 		return 1;

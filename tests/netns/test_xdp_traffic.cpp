@@ -309,19 +309,20 @@ RssConfig pattern_policy(uint8_t seed, uint8_t step, std::vector<uint16_t> table
 // Writes `cfg` into `policy`, pins it as `tap`'s maps, attaches the classifier to the host
 // end in `mode` and adds VM `vm` (MAC kMacC) whose guest queue q is served by CPU cpus[q].
 void add_cpu_steered_vm(World &w, const std::string &vm, const std::string &tap, RssPolicyMaps &policy,
-			const RssConfig &cfg, const std::vector<unsigned> &cpus, const std::string &mode)
+                        const RssConfig &cfg, const std::vector<unsigned> &cpus, const std::string &mode)
 {
 	policy.write(cfg);
 	std::string dir = w.pin_policy(tap, policy);
 	w.vsteer_ok("xdp attach --dev vh --mode " + mode);
 	w.vsteer_ok("vm add " + vm + " --tap " + tap + " --mac " + format_mac(kMacC) + " --rss-pins " + dir +
-		    " --queue-cpus " + std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) + " --action cpu");
+	            " --queue-cpus " + std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) +
+	            " --action cpu");
 }
 
 // Sends `copies` of `f` from the wire and returns what `t`'s queues received; checks that
 // VM `vm`'s cpumap program handled every copy on CPU `cpu` and on no other CPU.
 std::vector<std::vector<Bytes>> send_on_cpu(World &w, const std::string &vm, const Tap &t, const Bytes &f,
-					    unsigned copies, unsigned cpu)
+                                            unsigned copies, unsigned cpu)
 {
 	VmInfo before = vm_info(w, vm);
 	for (unsigned i = 0; i < copies; i++)
@@ -611,7 +612,8 @@ TEST_CASE("xdp netns: coexistence with another program loaded through libxdp")
 		return;
 	const char *other_obj = "/usr/lib/x86_64-linux-gnu/bpf/xdpfilt_dny_all.o"; // xdp-tools' xdp-filter
 	if (!require_condition(access(other_obj, R_OK) == 0,
-			       std::string(other_obj) + " (xdp-tools' xdp-filter program) is not installed; make deps"))
+	                       std::string(other_obj) +
+	                           " (xdp-tools' xdp-filter program) is not installed; make deps"))
 		return;
 	World w;
 	Tap &t = w.add_tap("vxo", 1);

@@ -132,9 +132,8 @@ int main(int argc, char **argv)
 	}
 	int ifindex = if_nametoindex(argv[1]);
 	static int queue_of[MAXFLOWS];
-	struct rx_round r = {.round = strtoul(argv[2], NULL, 0),
-			     .nflows = strtoul(argv[3], NULL, 0),
-			     .queue_of = queue_of};
+	struct rx_round r = {
+	    .round = strtoul(argv[2], NULL, 0), .nflows = strtoul(argv[3], NULL, 0), .queue_of = queue_of};
 	long timeout = strtol(argv[4], NULL, 0);
 	if (!ifindex || r.nflows == 0 || r.nflows > MAXFLOWS) {
 		fprintf(stderr, "vsteer-rx: bad interface %s or flow count\n", argv[1]);

@@ -32,7 +32,8 @@
 #include <unistd.h>
 #include <vector>
 
-namespace vsteer::vm {
+namespace vsteer::vm
+{
 
 // Which kernel the guest runs, as the host says on the kernel command line.
 enum class Variant { patched, baseline };
@@ -66,14 +67,22 @@ inline std::string strf(const char *fmt, ...)
 inline std::string errno_name(int err)
 {
 	switch (err) {
-	case 0: return "ok";
-	case EINVAL: return "EINVAL";
-	case ENOTTY: return "ENOTTY";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case EBADFD: return "EBADFD";
-	case EFAULT: return "EFAULT";
-	case ENOENT: return "ENOENT";
-	default: return "errno" + std::to_string(err);
+	case 0:
+		return "ok";
+	case EINVAL:
+		return "EINVAL";
+	case ENOTTY:
+		return "ENOTTY";
+	case EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case EBADFD:
+		return "EBADFD";
+	case EFAULT:
+		return "EFAULT";
+	case ENOENT:
+		return "ENOENT";
+	default:
+		return "errno" + std::to_string(err);
 	}
 }
 
@@ -86,7 +95,8 @@ struct Failure : std::runtime_error {
 	throw Failure(what + ": " + std::strerror(errno));
 }
 
-class Fd {
+class Fd
+{
 public:
 	Fd() = default;
 	explicit Fd(int fd) : fd_(fd) {}
@@ -135,8 +145,7 @@ struct Tap {
 	int fd(size_t i = 0) const { return fds.at(i).get(); }
 };
 
-inline Tap make_tap(const std::string &name, unsigned queues, bool multiqueue, bool vnet_hdr,
-		    int vnet_hdr_sz)
+inline Tap make_tap(const std::string &name, unsigned queues, bool multiqueue, bool vnet_hdr, int vnet_hdr_sz)
 {
 	Tap tap;
 	tap.name = name;
@@ -144,7 +153,8 @@ inline Tap make_tap(const std::string &name, unsigned queues, bool multiqueue, b
 		Fd fd(::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC));
 		if (fd.get() < 0)
 			fail_errno("open /dev/net/tun");
-		struct ifreq ifr {};
+		struct ifreq ifr {
+		};
 		std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name.c_str());
 		ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
 		if (multiqueue)
@@ -158,7 +168,8 @@ inline Tap make_tap(const std::string &name, unsigned queues, bool multiqueue, b
 		tap.fds.push_back(std::move(fd));
 	}
 	Fd s(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
-	struct ifreq ifr {};
+	struct ifreq ifr {
+	};
 	std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name.c_str());
 	if (ioctl(s.get(), SIOCGIFFLAGS, &ifr) < 0)
 		fail_errno("SIOCGIFFLAGS " + name);
@@ -171,7 +182,10 @@ inline Tap make_tap(const std::string &name, unsigned queues, bool multiqueue, b
 	return tap;
 }
 
-inline int set_vnet_hdr_sz(int fd, int sz) { return ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0 ? errno : 0; }
+inline int set_vnet_hdr_sz(int fd, int sz)
+{
+	return ioctl(fd, TUNSETVNETHDRSZ, &sz) < 0 ? errno : 0;
+}
 
 inline int attach_steering(int tap_fd, int prog_fd)
 {
@@ -180,7 +194,7 @@ inline int attach_steering(int tap_fd, int prog_fd)
 
 // TUNSETHASHREPORT / TUNGETHASHREPORT as raw calls: errno (0 on success).
 inline int set_hash_report(int fd, uint32_t flags, uint32_t supported = 0, uint32_t reserved0 = 0,
-			   uint32_t reserved1 = 0)
+                           uint32_t reserved1 = 0)
 {
 	tun_hash_report r{};
 	r.flags = flags;
@@ -198,7 +212,8 @@ inline int get_hash_report(int fd, tun_hash_report &r)
 
 // Sends frames out of a device with AF_PACKET: dev_queue_xmit, so the tap's
 // ndo_select_queue (steering program), qdisc and ndo_start_xmit all run.
-class Injector {
+class Injector
+{
 public:
 	explicit Injector(int ifindex) : ifindex_(ifindex)
 	{
@@ -215,7 +230,7 @@ public:
 		std::memcpy(sll.sll_addr, frame.data(), frame.size() >= 6 ? 6 : 0);
 		sll.sll_protocol = frame.size() >= 14 ? static_cast<uint16_t>(frame[12] | frame[13] << 8) : 0;
 		if (::sendto(sock_.get(), frame.data(), frame.size(), 0, reinterpret_cast<sockaddr *>(&sll),
-			     sizeof(sll)) != static_cast<ssize_t>(frame.size()))
+		             sizeof(sll)) != static_cast<ssize_t>(frame.size()))
 			fail_errno("sendto(AF_PACKET)");
 	}
 

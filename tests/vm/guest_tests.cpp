@@ -32,7 +32,8 @@ using namespace vsteer::vm;
 using vsteer::test::Bytes;
 using vsteer::test::FrameBuilder;
 
-namespace {
+namespace
+{
 
 Results R;
 std::string g_vectors = "/vsteer/ms-rss-vectors.tsv";
@@ -109,32 +110,35 @@ std::vector<TestFrame> special_frames()
 	add(FrameBuilder().ipv4("10.1.2.3", "10.4.5.6").tcp(1234, 80), "tcp4");
 	add(FrameBuilder().ipv4("10.1.2.3", "10.4.5.6").udp(1234, 53), "udp4");
 	add(FrameBuilder().ipv4("10.1.2.3", "10.4.5.6").l4(ipproto::kIcmp, Bytes(8, 0)), "icmp4");
-	add(FrameBuilder().ipv4("10.1.2.3", "10.4.5.6").tcp(1, 2).ipv4_fragment(0, true), "tcp4-first-fragment");
-	add(FrameBuilder().ipv4("10.1.2.3", "10.4.5.6").udp(1, 2).ipv4_fragment(10, false), "udp4-last-fragment");
+	add(FrameBuilder().ipv4("10.1.2.3", "10.4.5.6").tcp(1, 2).ipv4_fragment(0, true),
+	    "tcp4-first-fragment");
+	add(FrameBuilder().ipv4("10.1.2.3", "10.4.5.6").udp(1, 2).ipv4_fragment(10, false),
+	    "udp4-last-fragment");
 	add(FrameBuilder().vlan(100).ipv4("10.1.2.3", "10.4.5.6").tcp(4321, 443), "vlan-tcp4");
 	add(FrameBuilder().qinq(10, 20).ipv6("2001:db8::1", "2001:db8::2").udp(5, 6), "qinq-udp6");
 	add(FrameBuilder().ipv6("2001:db8::1", "2001:db8::2").tcp(1000, 2000), "tcp6");
 	add(FrameBuilder().ipv6("2001:db8::1", "2001:db8::2").udp(1000, 2000), "udp6");
 	add(FrameBuilder().ipv6("2001:db8::1", "2001:db8::2").l4(ipproto::kIcmpv6, Bytes(8, 0)), "icmp6");
 	add(FrameBuilder()
-		    .ipv6("2001:db8::1", "2001:db8::2")
-		    .ext(dest_home_address(ipv6_addr("2001:db8:aa::1")))
-		    .tcp(7, 8),
+	        .ipv6("2001:db8::1", "2001:db8::2")
+	        .ext(dest_home_address(ipv6_addr("2001:db8:aa::1")))
+	        .tcp(7, 8),
 	    "tcp6-home-address");
 	add(FrameBuilder()
-		    .ipv6("2001:db8::1", "2001:db8::2")
-		    .ext(routing_type2(ipv6_addr("2001:db8:bb::2")))
-		    .udp(7, 8),
+	        .ipv6("2001:db8::1", "2001:db8::2")
+	        .ext(routing_type2(ipv6_addr("2001:db8:bb::2")))
+	        .udp(7, 8),
 	    "udp6-rt2");
 	add(FrameBuilder()
-		    .ipv6("2001:db8::1", "2001:db8::2")
-		    .ext(dest_home_address(ipv6_addr("2001:db8:aa::1")))
-		    .ext(routing_type2(ipv6_addr("2001:db8:bb::2")))
-		    .l4(ipproto::kIcmpv6, Bytes(8, 0)),
+	        .ipv6("2001:db8::1", "2001:db8::2")
+	        .ext(dest_home_address(ipv6_addr("2001:db8:aa::1")))
+	        .ext(routing_type2(ipv6_addr("2001:db8:bb::2")))
+	        .l4(ipproto::kIcmpv6, Bytes(8, 0)),
 	    "icmp6-hao-rt2");
 	add(FrameBuilder().ipv6("2001:db8::1", "2001:db8::2").ext(fragment_header(0, true)).tcp(1, 2),
 	    "tcp6-fragment");
-	add(FrameBuilder().ipv4("10.1.2.3", "10.4.5.6").tcp(1, 2).truncate(14 + 20 + 10), "tcp4-truncated-l4");
+	add(FrameBuilder().ipv4("10.1.2.3", "10.4.5.6").tcp(1, 2).truncate(14 + 20 + 10),
+	    "tcp4-truncated-l4");
 	add(FrameBuilder().ipv6("2001:db8::1", "2001:db8::2").tcp(1, 2).truncate(14 + 30), "ipv6-truncated");
 	return f;
 }
@@ -173,8 +177,9 @@ struct Tally {
 			auto it = tail.find(t);
 			return it == tail.end() ? 0u : it->second;
 		};
-		std::string s = strf("frames=%u hash_ok=%u zero=%u stale=%u other=%u lost=%u wrong_queue=%u", frames,
-				     hash_ok, n(Tail::zero), n(Tail::stale), n(Tail::other), lost, wrong_queue);
+		std::string s =
+		    strf("frames=%u hash_ok=%u zero=%u stale=%u other=%u lost=%u wrong_queue=%u", frames,
+		         hash_ok, n(Tail::zero), n(Tail::stale), n(Tail::other), lost, wrong_queue);
 		if (wrong_frame)
 			s += strf(" wrong_frame=%u", wrong_frame);
 		if (!first_problem.empty())
@@ -188,8 +193,8 @@ Tail classify_tail(const std::vector<uint8_t> &b, size_t hdr_sz, const RssResult
 	hash_ok = false;
 	if (all_bytes(b, 10, hdr_sz, kStale))
 		return Tail::stale;
-	if (hdr_sz >= kHashHdr && le16_at(b, 10) == 0 && le16_at(b, 18) == 0 && all_bytes(b, kHashHdr, hdr_sz, 0) &&
-	    le16_at(b, 16) != 0) {
+	if (hdr_sz >= kHashHdr && le16_at(b, 10) == 0 && le16_at(b, 18) == 0 &&
+	    all_bytes(b, kHashHdr, hdr_sz, 0) && le16_at(b, 16) != 0) {
 		hash_ok = le32_at(b, 12) == ref.hash && le16_at(b, 16) == ref.report;
 		return Tail::hash;
 	}
@@ -203,7 +208,7 @@ Tail classify_tail(const std::vector<uint8_t> &b, size_t hdr_sz, const RssResult
 
 // Sends each frame, reads it back from whichever queue fd it lands on, compares.
 Tally run_frames(const Tap &tap, size_t hdr_sz, const RssConfig *cfg, const std::vector<TestFrame> &frames,
-		 bool check_queue, bool want_hash = true)
+                 bool check_queue, bool want_hash = true)
 {
 	Tally t;
 	Injector inj(tap.ifindex);
@@ -223,7 +228,8 @@ Tally run_frames(const Tap &tap, size_t hdr_sz, const RssConfig *cfg, const std:
 			continue;
 		}
 		if (r.bytes.size() != hdr_sz + f.bytes.size() ||
-		    !std::equal(f.bytes.begin(), f.bytes.end(), r.bytes.begin() + static_cast<long>(hdr_sz))) {
+		    !std::equal(f.bytes.begin(), f.bytes.end(),
+		                r.bytes.begin() + static_cast<long>(hdr_sz))) {
 			t.wrong_frame++;
 			t.problem(f.what + strf(":wrong-frame(len %zu)", r.bytes.size()));
 			continue;
@@ -238,8 +244,8 @@ Tally run_frames(const Tap &tap, size_t hdr_sz, const RssConfig *cfg, const std:
 		if (ok)
 			t.hash_ok++;
 		else if (want_hash || tail != Tail::zero)
-			t.problem(f.what + strf(":hdr %s want %08x/%u", hex(r.bytes, 10, hdr_sz).c_str(), ref.hash,
-						ref.report));
+			t.problem(f.what + strf(":hdr %s want %08x/%u", hex(r.bytes, 10, hdr_sz).c_str(),
+			                        ref.hash, ref.report));
 	}
 	int extra = drain(fds);
 	if (extra) {
@@ -249,7 +255,10 @@ Tally run_frames(const Tap &tap, size_t hdr_sz, const RssConfig *cfg, const std:
 	return t;
 }
 
-bool clean(const Tally &t) { return !t.lost && !t.wrong_frame && !t.wrong_queue; }
+bool clean(const Tally &t)
+{
+	return !t.lost && !t.wrong_frame && !t.wrong_queue;
+}
 unsigned count(const Tally &t, Tail x)
 {
 	auto it = t.tail.find(x);
@@ -261,7 +270,7 @@ unsigned count(const Tally &t, Tail x)
 void expect_hashes(const std::string &name, const Tally &t)
 {
 	bool ok = clean(t) && t.frames > 0 &&
-		  (R.patched() ? t.hash_ok == t.frames : count(t, Tail::stale) == t.frames);
+	          (R.patched() ? t.hash_ok == t.frames : count(t, Tail::stale) == t.frames);
 	R.report(name, ok, t.summary());
 }
 
@@ -269,7 +278,7 @@ void expect_hashes(const std::string &name, const Tally &t)
 void expect_no_hash(const std::string &name, const Tally &t)
 {
 	bool ok = clean(t) && t.frames > 0 &&
-		  (R.patched() ? count(t, Tail::zero) == t.frames : count(t, Tail::stale) == t.frames);
+	          (R.patched() ? count(t, Tail::zero) == t.frames : count(t, Tail::stale) == t.frames);
 	R.report(name, ok, t.summary());
 }
 
@@ -282,7 +291,8 @@ std::string state_of(int fd)
 	int err = get_hash_report(fd, r);
 	if (err)
 		return errno_name(err);
-	return strf("flags=%#x supported=%#x reserved=%#x,%#x", r.flags, r.supported, r.reserved[0], r.reserved[1]);
+	return strf("flags=%#x supported=%#x reserved=%#x,%#x", r.flags, r.supported, r.reserved[0],
+	            r.reserved[1]);
 }
 
 void test_ioctls()
@@ -295,11 +305,12 @@ void test_ioctls()
 		tun_hash_report r;
 		int err = get_hash_report(fd, r);
 		bool ok = R.patched() ? (!err && r.flags == 0 && r.supported == TUN_HASH_REPORT_STEERING &&
-					 !r.reserved[0] && !r.reserved[1])
-				      : err == EINVAL;
+		                         !r.reserved[0] && !r.reserved[1])
+		                      : err == EINVAL;
 		R.report("tun/query", ok, state_of(fd));
 		bool sup = kernel_supports_hash_report(fd);
-		R.report("tun/kernel-supports-helper", sup == R.patched(), sup ? "supported" : "not supported");
+		R.report("tun/kernel-supports-helper", sup == R.patched(),
+		         sup ? "supported" : "not supported");
 	}
 	// enable / disable round trip
 	{
@@ -307,10 +318,12 @@ void test_ioctls()
 		std::string on = state_of(fd);
 		int e2 = set_hash_report(fd, 0);
 		std::string off = state_of(fd);
-		bool ok = R.patched() ? (!e1 && !e2 && on.rfind("flags=0x1 ", 0) == 0 && off.rfind("flags=0 ", 0) == 0)
-				      : (e1 == EINVAL && e2 == EINVAL);
+		bool ok = R.patched() ? (!e1 && !e2 && on.rfind("flags=0x1 ", 0) == 0 &&
+		                         off.rfind("flags=0 ", 0) == 0)
+		                      : (e1 == EINVAL && e2 == EINVAL);
 		R.report("tun/enable-disable", ok,
-			 "set(1)=" + errno_name(e1) + " -> " + on + "; set(0)=" + errno_name(e2) + " -> " + off);
+		         "set(1)=" + errno_name(e1) + " -> " + on + "; set(0)=" + errno_name(e2) + " -> " +
+		             off);
 	}
 	// bad arguments: EINVAL, and the state (here: on) does not change
 	{
@@ -319,18 +332,19 @@ void test_ioctls()
 			const char *name;
 			uint32_t flags, supported, r0, r1;
 		} bad[] = {
-			{"unknown-flag", TUN_HASH_REPORT_STEERING | 0x2, 0, 0, 0},
-			{"only-unknown-flag", 0x80000000u, 0, 0, 0},
-			{"supported-set", TUN_HASH_REPORT_STEERING, 1, 0, 0},
-			{"reserved0-set", TUN_HASH_REPORT_STEERING, 0, 1, 0},
-			{"reserved1-set", 0, 0, 0, 0x100},
+		    {"unknown-flag", TUN_HASH_REPORT_STEERING | 0x2, 0, 0, 0},
+		    {"only-unknown-flag", 0x80000000u, 0, 0, 0},
+		    {"supported-set", TUN_HASH_REPORT_STEERING, 1, 0, 0},
+		    {"reserved0-set", TUN_HASH_REPORT_STEERING, 0, 1, 0},
+		    {"reserved1-set", 0, 0, 0, 0x100},
 		};
 		for (const auto &b : bad) {
 			int err = set_hash_report(fd, b.flags, b.supported, b.r0, b.r1);
 			std::string after = state_of(fd);
 			bool ok = err == EINVAL &&
-				  (R.patched() ? (was_on && after.rfind("flags=0x1 ", 0) == 0) : true);
-			R.report(std::string("tun/einval-") + b.name, ok, errno_name(err) + ", after: " + after);
+			          (R.patched() ? (was_on && after.rfind("flags=0x1 ", 0) == 0) : true);
+			R.report(std::string("tun/einval-") + b.name, ok,
+			         errno_name(err) + ", after: " + after);
 		}
 		set_hash_report(fd, 0);
 	}
@@ -356,7 +370,8 @@ void test_ioctls()
 		be = 0;
 		ioctl(fd, TUNSETVNETBE, &be);
 		bool ok = !e0 && err == EINVAL && (!R.patched() || after.rfind("flags=0 ", 0) == 0);
-		R.report("tun/einval-big-endian", ok, "TUNSETVNETBE=" + errno_name(e0) + ", set=" + errno_name(err));
+		R.report("tun/einval-big-endian", ok,
+		         "TUNSETVNETBE=" + errno_name(e0) + ", set=" + errno_name(err));
 		int le = 1;
 		ioctl(fd, TUNSETVNETLE, &le);
 		err = set_hash_report(fd, TUN_HASH_REPORT_STEERING);
@@ -383,7 +398,7 @@ void test_ioctls()
 			code = e.code().value();
 		}
 		bool ok = msg.find("vsq0") != std::string::npos &&
-			  (R.patched() ? code == EINVAL : code == EOPNOTSUPP);
+		          (R.patched() ? code == EINVAL : code == EOPNOTSUPP);
 		R.report("tun/helper-error-names-tap", ok, errno_name(code) + ": " + msg);
 		set_vnet_hdr_sz(fd, kHashHdr);
 	}
@@ -436,7 +451,7 @@ void test_multiqueue()
 	}
 	// the reference itself must reproduce the published values
 	R.report("tun/ms-vectors-reference", vec_ok == 2 * vectors.size() && !vectors.empty(),
-		 strf("%u/%zu published hashes", vec_ok, 2 * vectors.size()));
+	         strf("%u/%zu published hashes", vec_ok, 2 * vectors.size()));
 	expect_hashes("tun/mq4-ms-vectors", run_frames(tap, kHashHdr, &cfg, frames, true));
 
 	// random flows and special frames, default types and all nine types, random keys
@@ -448,7 +463,7 @@ void test_multiqueue()
 		auto sp = special_frames();
 		fr.insert(fr.end(), sp.begin(), sp.end());
 		expect_hashes(round ? "tun/mq4-random-all-types" : "tun/mq4-random-default-types",
-			      run_frames(tap, kHashHdr, &c, fr, true));
+		              run_frames(tap, kHashHdr, &c, fr, true));
 	}
 	// hash-report-only mode (redirect = 0): everything on the unclassified queue, still hashed
 	{
@@ -456,7 +471,8 @@ void test_multiqueue()
 		c.redirect = false;
 		c.unclassified_queue = 2;
 		st.obj.write_config(c);
-		expect_hashes("tun/mq4-redirect-off", run_frames(tap, kHashHdr, &c, random_frames(77, 40), true));
+		expect_hashes("tun/mq4-redirect-off",
+		              run_frames(tap, kHashHdr, &c, random_frames(77, 40), true));
 	}
 	// reporting off again: zeroes (patched), stale (baseline)
 	{
@@ -464,7 +480,7 @@ void test_multiqueue()
 		st.obj.write_config(c);
 		set_hash_report(tap.fd(), 0);
 		expect_no_hash("tun/mq4-reporting-off",
-			       run_frames(tap, kHashHdr, &c, random_frames(78, 40), true, false));
+		               run_frames(tap, kHashHdr, &c, random_frames(78, 40), true, false));
 	}
 	// a header longer than 20 bytes: hash in 12..19, zeroes after
 	{
@@ -477,7 +493,8 @@ void test_multiqueue()
 		// shrinking the header under an enabled report: 12 bytes, no hash, no overflow
 		for (auto &fd : tap.fds)
 			set_vnet_hdr_sz(fd.get(), 12);
-		expect_no_hash("tun/mq4-shrunk-to-12", run_frames(tap, 12, &c, random_frames(80, 20), true, false));
+		expect_no_hash("tun/mq4-shrunk-to-12",
+		               run_frames(tap, 12, &c, random_frames(80, 20), true, false));
 	}
 }
 
@@ -497,15 +514,17 @@ void test_single_queue(bool multiqueue_flag)
 	auto stats = st.obj.read_stats();
 	// the program ran once per frame, not twice (select_queue is skipped with one queue)
 	bool ok = R.patched() ? stats.packets == fr.size() : stats.packets == 0;
-	R.report(name + "-program-runs", ok, strf("program ran %llu times for %zu frames",
-						  static_cast<unsigned long long>(stats.packets), fr.size()));
+	R.report(name + "-program-runs", ok,
+	         strf("program ran %llu times for %zu frames", static_cast<unsigned long long>(stats.packets),
+	              fr.size()));
 }
 
 // Loads a few hand-written instructions (no object file needed in the guest).
 template <size_t N> int load_raw_prog(bpf_prog_type type, const bpf_insn (&insns)[N], const char *what)
 {
 	static const char license[] = "GPL";
-	union bpf_attr attr {};
+	union bpf_attr attr {
+	};
 	attr.prog_type = type;
 	attr.insns = reinterpret_cast<uintptr_t>(insns);
 	attr.insn_cnt = N;
@@ -520,12 +539,12 @@ template <size_t N> int load_raw_prog(bpf_prog_type type, const bpf_insn (&insns
 int load_cb_writer(uint32_t value, uint32_t report)
 {
 	struct bpf_insn insns[] = {
-		{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, static_cast<int32_t>(value)},
-		{BPF_STX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_2, offsetof(struct __sk_buff, cb[0]), 0},
-		{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, static_cast<int32_t>(report)},
-		{BPF_STX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_2, offsetof(struct __sk_buff, cb[1]), 0},
-		{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
-		{BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+	    {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, static_cast<int32_t>(value)},
+	    {BPF_STX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_2, offsetof(struct __sk_buff, cb[0]), 0},
+	    {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, static_cast<int32_t>(report)},
+	    {BPF_STX | BPF_MEM | BPF_W, BPF_REG_1, BPF_REG_2, offsetof(struct __sk_buff, cb[1]), 0},
+	    {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_0, 0, 0, 0},
+	    {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
 	};
 	return load_raw_prog(BPF_PROG_TYPE_SOCKET_FILTER, insns, "cb writer");
 }
@@ -538,11 +557,11 @@ void test_sanitize()
 		const char *name;
 		uint32_t value, report, want_value, want_report;
 	} cases[] = {
-		{"report-9-kept", 0x12345678, 9, 0x12345678, 9},
-		{"report-1-kept", 0xfedcba98, 1, 0xfedcba98, 1},
-		{"report-10-none", 0x12345678, 10, 0, 0},
-		{"report-huge-none", 0xdeadbeef, 0xffffffff, 0, 0},
-		{"none-value-zeroed", 0x7777, 0, 0, 0},
+	    {"report-9-kept", 0x12345678, 9, 0x12345678, 9},
+	    {"report-1-kept", 0xfedcba98, 1, 0xfedcba98, 1},
+	    {"report-10-none", 0x12345678, 10, 0, 0},
+	    {"report-huge-none", 0xdeadbeef, 0xffffffff, 0, 0},
+	    {"none-value-zeroed", 0x7777, 0, 0, 0},
 	};
 	Injector inj(tap.ifindex);
 	std::vector<int> fds{tap.fd(0), tap.fd(1)};
@@ -559,8 +578,9 @@ void test_sanitize()
 		} else {
 			obs = "hdr[10..20]=" + hex(r.bytes, 10, kHashHdr);
 			if (R.patched())
-				ok = le32_at(r.bytes, 12) == c.want_value && le16_at(r.bytes, 16) == c.want_report &&
-				     le16_at(r.bytes, 10) == 0 && le16_at(r.bytes, 18) == 0;
+				ok = le32_at(r.bytes, 12) == c.want_value &&
+				     le16_at(r.bytes, 16) == c.want_report && le16_at(r.bytes, 10) == 0 &&
+				     le16_at(r.bytes, 18) == 0;
 			else
 				ok = all_bytes(r.bytes, 10, kHashHdr, kStale);
 		}
@@ -571,7 +591,7 @@ void test_sanitize()
 	int off = -1;
 	ioctl(tap.fd(), TUNSETSTEERINGEBPF, &off);
 	expect_no_hash("tun/no-steering-program",
-		       run_frames(tap, kHashHdr, nullptr, random_frames(5, 10), false, false));
+	               run_frames(tap, kHashHdr, nullptr, random_frames(5, 10), false, false));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -581,10 +601,10 @@ void test_sanitize()
 int load_xdp_redirect(int ifindex)
 {
 	struct bpf_insn insns[] = {
-		{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, ifindex},
-		{BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, 0},
-		{BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_redirect},
-		{BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
+	    {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_1, 0, 0, ifindex},
+	    {BPF_ALU64 | BPF_MOV | BPF_K, BPF_REG_2, 0, 0, 0},
+	    {BPF_JMP | BPF_CALL, 0, 0, 0, BPF_FUNC_redirect},
+	    {BPF_JMP | BPF_EXIT, 0, 0, 0, 0},
 	};
 	return load_raw_prog(BPF_PROG_TYPE_XDP, insns, "xdp redirect");
 }
@@ -593,7 +613,8 @@ int load_xdp_redirect(int ifindex)
 // transmits, through the target's ndo_xdp_xmit, as an xdp_frame.
 void xdp_live_run(int prog_fd, const Bytes &frame)
 {
-	union bpf_attr attr {};
+	union bpf_attr attr {
+	};
 	attr.test.prog_fd = static_cast<uint32_t>(prog_fd);
 	attr.test.data_in = reinterpret_cast<uintptr_t>(frame.data());
 	attr.test.data_size_in = static_cast<uint32_t>(frame.size());
@@ -658,15 +679,21 @@ void test_xdp_frames()
 	// the steering program never saw them
 	auto stats = st.obj.read_stats();
 	R.report("tun/xdp-frames-skip-steering", stats.packets == 0,
-		 strf("steering program ran %llu times", static_cast<unsigned long long>(stats.packets)));
+	         strf("steering program ran %llu times", static_cast<unsigned long long>(stats.packets)));
 }
 
 // ---------------------------------------------------------------------------------------
 // vhost-net
 
-constexpr uint64_t bit(int b) { return 1ull << b; }
+constexpr uint64_t bit(int b)
+{
+	return 1ull << b;
+}
 
-bool param_available() { return ::access(VSTEER_VHOST_HASH_REPORT_PARAM, W_OK) == 0; }
+bool param_available()
+{
+	return ::access(VSTEER_VHOST_HASH_REPORT_PARAM, W_OK) == 0;
+}
 
 void set_param(bool on)
 {
@@ -677,15 +704,16 @@ void set_param(bool on)
 void test_vhost_features()
 {
 	R.report("vhost/opt-in-parameter", param_available() == R.patched(),
-		 param_available() ? "hash_report parameter present" : "no hash_report parameter");
+	         param_available() ? "hash_report parameter present" : "no hash_report parameter");
 	{
 		set_param(false);
 		VhostRx v;
 		uint64_t f = v.offered_features();
 		int err = v.set_features(bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_NET_F_HASH_REPORT));
-		R.report("vhost/opt-in-off-not-offered", !(f & bit(VIRTIO_NET_F_HASH_REPORT)) && err == EOPNOTSUPP,
-			 strf("features=%#llx set(HASH_REPORT)=%s", static_cast<unsigned long long>(f),
-			      errno_name(err).c_str()));
+		R.report("vhost/opt-in-off-not-offered",
+		         !(f & bit(VIRTIO_NET_F_HASH_REPORT)) && err == EOPNOTSUPP,
+		         strf("features=%#llx set(HASH_REPORT)=%s", static_cast<unsigned long long>(f),
+		              errno_name(err).c_str()));
 	}
 	{
 		set_param(true);
@@ -693,18 +721,18 @@ void test_vhost_features()
 		uint64_t f = v.offered_features();
 		bool offered = f & bit(VIRTIO_NET_F_HASH_REPORT);
 		R.report("vhost/opt-in-on-offered", offered == R.patched(),
-			 strf("features=%#llx", static_cast<unsigned long long>(f)));
+		         strf("features=%#llx", static_cast<unsigned long long>(f)));
 		int err = v.set_features(bit(VIRTIO_NET_F_HASH_REPORT) | bit(VIRTIO_NET_F_MRG_RXBUF));
 		R.report("vhost/hash-report-needs-version-1", R.patched() ? err == EINVAL : err == EOPNOTSUPP,
-			 "set(HASH_REPORT without VERSION_1)=" + errno_name(err));
+		         "set(HASH_REPORT without VERSION_1)=" + errno_name(err));
 	}
 }
 
 struct VhostCase {
 	const char *name;
-	bool hash;        // negotiate HASH_REPORT
-	bool mergeable;   // negotiate MRG_RXBUF
-	bool vhost_hdr;   // VHOST_NET_F_VIRTIO_NET_HDR: vhost writes the header, tap has none
+	bool hash;      // negotiate HASH_REPORT
+	bool mergeable; // negotiate MRG_RXBUF
+	bool vhost_hdr; // VHOST_NET_F_VIRTIO_NET_HDR: vhost writes the header, tap has none
 };
 
 void test_vhost_rx(const VhostCase &vc)
@@ -732,7 +760,7 @@ void test_vhost_rx(const VhostCase &vc)
 	if (err) {
 		// only the baseline may refuse, and only HASH_REPORT
 		R.report(name, !R.patched() && vc.hash && err == EOPNOTSUPP,
-			 "VHOST_SET_FEATURES: " + errno_name(err) + " (HASH_REPORT not offered)");
+		         "VHOST_SET_FEATURES: " + errno_name(err) + " (HASH_REPORT not offered)");
 		set_param(false);
 		return;
 	}
@@ -794,7 +822,8 @@ void test_vhost_rx(const VhostCase &vc)
 			t.hash_ok++;
 		} else {
 			t.tail[Tail::other]++;
-			t.problem(f.what + strf(":hdr %s want %08x/%u", hex(b, 10, hdr).c_str(), ref.hash, ref.report));
+			t.problem(f.what + strf(":hdr %s want %08x/%u", hex(b, 10, hdr).c_str(), ref.hash,
+			                        ref.report));
 		}
 	}
 	v.stop();

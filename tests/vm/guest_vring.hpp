@@ -16,9 +16,11 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 
-namespace vsteer::vm {
+namespace vsteer::vm
+{
 
-class VhostRx {
+class VhostRx
+{
 public:
 	static constexpr unsigned kNum = 64;
 	static constexpr size_t kBufSize = 2048;
@@ -32,7 +34,7 @@ public:
 		if (ioctl(vhost_.get(), VHOST_SET_OWNER) < 0)
 			fail_errno("VHOST_SET_OWNER");
 		mem_ = static_cast<uint8_t *>(::mmap(nullptr, kMemSize, PROT_READ | PROT_WRITE,
-						     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0));
+		                                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0));
 		if (mem_ == MAP_FAILED)
 			fail_errno("mmap");
 		desc_ = reinterpret_cast<vring_desc *>(mem_);
@@ -58,7 +60,10 @@ public:
 		return f;
 	}
 	// errno of VHOST_SET_FEATURES (0: accepted).
-	int set_features(uint64_t f) const { return ioctl(vhost_.get(), VHOST_SET_FEATURES, &f) < 0 ? errno : 0; }
+	int set_features(uint64_t f) const
+	{
+		return ioctl(vhost_.get(), VHOST_SET_FEATURES, &f) < 0 ? errno : 0;
+	}
 
 	// Memory table, ring 0, buffers, backend. Call after set_features.
 	void start(int tap_fd)

@@ -9,9 +9,11 @@
 #include <sys/ioctl.h>
 #include <system_error>
 
-namespace vsteer {
+namespace vsteer
+{
 
-namespace {
+namespace
+{
 
 [[noreturn]] void fail(int err, int tun_fd, const std::string &what)
 {
@@ -27,13 +29,17 @@ int query(int tun_fd, tun_hash_report &out)
 	return errno;
 }
 
-bool unsupported_errno(int err) { return err == EINVAL || err == ENOTTY || err == EOPNOTSUPP; }
+bool unsupported_errno(int err)
+{
+	return err == EINVAL || err == ENOTTY || err == EOPNOTSUPP;
+}
 
 } // namespace
 
 std::string tun_fd_name(int tun_fd)
 {
-	struct ifreq ifr {};
+	struct ifreq ifr {
+	};
 	if (ioctl(tun_fd, TUNGETIFF, &ifr) == 0 && ifr.ifr_name[0])
 		return std::string(ifr.ifr_name, strnlen(ifr.ifr_name, IFNAMSIZ));
 	return "fd " + std::to_string(tun_fd);
@@ -59,7 +65,7 @@ bool hash_report_enabled(int tun_fd)
 	if (unsupported_errno(err))
 		fail(EOPNOTSUPP, tun_fd,
 		     "the kernel has no tun hash reporting (TUNGETHASHREPORT failed: " +
-			     std::generic_category().message(err) + "); it needs the patches in kernel-patches/");
+		         std::generic_category().message(err) + "); it needs the patches in kernel-patches/");
 	fail(err, tun_fd, "reading the hash reporting state (TUNGETHASHREPORT)");
 }
 
@@ -85,7 +91,7 @@ void enable_hash_report(int tun_fd, bool on)
 		fail(err, tun_fd,
 		     "cannot enable hash reporting (TUNSETHASHREPORT): the tap needs IFF_VNET_HDR, a vnet "
 		     "header of at least 20 bytes (TUNSETVNETHDRSZ) and little-endian vnet headers" +
-			     detail);
+		         detail);
 	}
 	fail(err, tun_fd, std::string(on ? "enabling" : "disabling") + " hash reporting (TUNSETHASHREPORT)");
 }

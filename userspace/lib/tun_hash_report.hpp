@@ -7,7 +7,8 @@
 #include <cstdint>
 #include <string>
 
-namespace vsteer {
+namespace vsteer
+{
 
 // true when the kernel behind `tun_fd` (a file attached to a tap with TUNSETIFF) knows
 // TUN_HASH_REPORT_STEERING. Asked of the kernel with TUNGETHASHREPORT, never guessed

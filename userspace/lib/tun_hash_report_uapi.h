@@ -49,9 +49,9 @@ VSTEER_UAPI_STATIC_ASSERT(offsetof(struct tun_hash_report, flags) == 0, "flags a
 VSTEER_UAPI_STATIC_ASSERT(offsetof(struct tun_hash_report, supported) == 4, "supported at 4");
 VSTEER_UAPI_STATIC_ASSERT(offsetof(struct tun_hash_report, reserved) == 8, "reserved at 8");
 VSTEER_UAPI_STATIC_ASSERT(TUNSETHASHREPORT == _IOW('T', 232, struct tun_hash_report),
-			  "TUNSETHASHREPORT is 232");
+                          "TUNSETHASHREPORT is 232");
 VSTEER_UAPI_STATIC_ASSERT(TUNGETHASHREPORT == _IOR('T', 233, struct tun_hash_report),
-			  "TUNGETHASHREPORT is 233");
+                          "TUNGETHASHREPORT is 233");
 VSTEER_UAPI_STATIC_ASSERT(TUN_HASH_REPORT_STEERING == 1, "TUN_HASH_REPORT_STEERING is bit 0");
 
 #endif /* VSTEER_TUN_HASH_REPORT_UAPI_H */
