@@ -16,6 +16,10 @@
 //   verify CONSOLE ROUND NFLOWS SEED KEY TABLE TYPES
 //       every flow arrived on the rx queue the C++ reference predicts for that key, table
 //       and types, none is missing, none was seen on two queues
+//   open-tap TAP QUEUES FIRST_FD -- COMMAND ARGS...
+//       what a management process (libvirt) does for an unprivileged QEMU: opens QUEUES
+//       queue files of the multiqueue TAP, places them at FIRST_FD, FIRST_FD + 1, ... and
+//       execs COMMAND with them open (for `-netdev tap,fds=...`)
 // Exit status 0 on success; failures say what differed.
 #include "frame_builder.hpp"
 #include "frame_generator.hpp"
@@ -25,12 +29,16 @@
 #include "rss_reference.hpp"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
+#include <linux/if_tun.h>
 #include <net/ethernet.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -288,6 +296,35 @@ int cmd_verify(const std::string &console, uint32_t round, uint32_t n, uint64_t 
 	return ok == n && conflicts == 0 ? 0 : 1;
 }
 
+int cmd_open_tap(const std::string &tap, unsigned queues, int first_fd, std::vector<std::string> command)
+{
+	if (command.empty() || queues == 0 || first_fd < 3)
+		throw std::invalid_argument("open-tap: needs QUEUES > 0, FIRST_FD >= 3 and a command");
+	for (unsigned q = 0; q < queues; q++) {
+		int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			throw std::runtime_error(std::string("open /dev/net/tun: ") + std::strerror(errno));
+		struct ifreq ifr {};
+		std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", tap.c_str());
+		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE | IFF_VNET_HDR;
+		if (ioctl(fd, TUNSETIFF, &ifr) < 0)
+			throw std::runtime_error("TUNSETIFF " + tap + ": " + std::strerror(errno));
+		// the placed descriptor has no FD_CLOEXEC: it survives the exec
+		int target = first_fd + static_cast<int>(q);
+		if (fd == target ? fcntl(fd, F_SETFD, 0) < 0 : dup2(fd, target) < 0)
+			throw std::runtime_error("placing the queue at fd " + std::to_string(target) + ": " +
+			                         std::strerror(errno));
+		if (fd != target)
+			::close(fd);
+	}
+	std::vector<char *> argv;
+	for (auto &arg : command)
+		argv.push_back(arg.data());
+	argv.push_back(nullptr);
+	execvp(argv[0], argv.data());
+	throw std::runtime_error("exec " + command[0] + ": " + std::strerror(errno));
+}
+
 } // namespace
 
 int main(int argc, char **argv)
@@ -318,6 +355,9 @@ int main(int argc, char **argv)
 		}
 		if (a.size() == 5 && a[0] == "compare-show")
 			return cmd_compare_show(a[1], a[2], a[3], std::stoul(a[4], nullptr, 0));
+		if (a.size() >= 6 && a[0] == "open-tap" && a[4] == "--")
+			return cmd_open_tap(a[1], std::stoul(a[2]), std::stoi(a[3]),
+			                    std::vector<std::string>(a.begin() + 5, a.end()));
 		if (a.size() == 8 && a[0] == "verify")
 			return cmd_verify(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]), a[5],
 			                  a[6], std::stoul(a[7], nullptr, 0));
@@ -326,6 +366,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	std::fprintf(stderr,
-	             "usage: vsteer-qemu-flows send|guest-config|compare-show|verify ... (see the source)\n");
+	             "usage: vsteer-qemu-flows send|guest-config|compare-show|qmp|packets|verify|open-tap ... "
+	             "(see the source)\n");
 	return 2;
 }

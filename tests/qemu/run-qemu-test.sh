@@ -17,6 +17,8 @@
 #     must arrive on the guest rx queue the C++ reference predicts;
 #  3. qmp-attach (getfd) and qemu-object (request-ebpf) against the running QEMU, and a
 #     deliberate inconsistency that `vsteer check` must name.
+# With QEMU_TEST_UNPRIVILEGED=1, step 2 runs as libvirt would: the tap's queues and the BPF
+# objects are passed as fds and QEMU runs as nobody without capabilities (see below).
 # Everything it creates (namespace, tap, pins, processes) is removed by PID/name at exit.
 set -euo pipefail
 
@@ -29,6 +31,14 @@ QEMU=${QEMU:-qemu-system-x86_64}
 NFLOWS=${QEMU_TEST_FLOWS:-256}
 SEED=${QEMU_TEST_SEED:-$(date +%s)}
 T0=$(date +%s)
+# QEMU_TEST_UNPRIVILEGED=1: the libvirt-style flow of docs/qemu.md. The test, as the
+# management process, opens the tap's queues itself (`-netdev tap,fds=...`); vsteer run-qemu
+# adds its four fds and execs QEMU through setpriv as nobody, without any capability. The
+# cases on the fake QEMU and the hot-plug (which needs QEMU to open /dev/net/tun) are left
+# to the default run.
+UNPRIV=${QEMU_TEST_UNPRIVILEGED:-0}
+UNPRIV_UID=65534
+TAP_FD0=20
 
 log() { printf '[qemu-test %3ds] %s\n' "$(($(date +%s) - T0))" "$*"; }
 
@@ -105,7 +115,11 @@ in_ns sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1" || true
 in_ns ip link set "$tap" up
 log "namespace $ns with multiqueue tap $tap"
 
+netdev_args=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,queues=4,vhost=off")
+device_args=(-device "virtio-net-pci,netdev=n0,mq=on,rss=on,vectors=10,mac=52:54:00:12:34:56")
+
 # ------------------------------------------------------------------ 1. negative cases
+if [ "$UNPRIV" = 0 ]; then
 fake=$work/fake-qemu
 cat >"$fake" <<FAKE
 #!/bin/bash
@@ -124,9 +138,6 @@ done
 exit 0
 FAKE
 chmod +x "$fake"
-
-netdev_args=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,queues=4,vhost=off")
-device_args=(-device "virtio-net-pci,netdev=n0,mq=on,rss=on,vectors=10,mac=52:54:00:12:34:56")
 
 # expect_refused NAME EXPECTED_TEXT ENV... -- vsteer ARGS...
 expect_refused() {
@@ -188,6 +199,7 @@ make_bad_pins prog config
 expect_refused "pins of the wrong kind (a map as the program)" "ebpf-rss-fds[0] (program" \
 	"$VSTEER" run-qemu --tap "$tap" --pin-dir "$pin_root/${tap}bad" -- "$fake" "${netdev_args[@]}" "${device_args[@]}"
 rm -rf "$pin_root/${tap}bad"
+fi # negative cases
 
 if [ "${QEMU_TEST_NEGATIVE_ONLY:-0}" = 1 ]; then
 	[ "$failures" -eq 0 ] && { echo "qemu-test: negative cases PASS"; exit 0; }
@@ -237,8 +249,17 @@ k1=$(rand_key)
 k2=$(rand_key)
 console=$work/console.log
 : >"$console"
-log "starting the guest: vsteer run-qemu --tap $tap -- $QEMU ... (flows $NFLOWS, seed $SEED)"
-in_ns "$VSTEER" run-qemu --tap "$tap" -- "$QEMU" -accel tcg -m 512 -smp 2 -nodefaults -no-user-config \
+launch=("$VSTEER" run-qemu --tap "$tap" --)
+if [ "$UNPRIV" = 1 ]; then
+	# QEMU (nobody) creates its QMP socket and writes the console here; root still can too
+	chown "$UNPRIV_UID:$UNPRIV_UID" "$work" "$console"
+	netdev_args=(-netdev "tap,id=n0,fds=$TAP_FD0:$((TAP_FD0 + 1)):$((TAP_FD0 + 2)):$((TAP_FD0 + 3)),vhost=off")
+	launch=("$FLOWS_TOOL" open-tap "$tap" 4 "$TAP_FD0" -- "$VSTEER" run-qemu --tap "$tap" --netdev n0 --
+		setpriv "--reuid=$UNPRIV_UID" "--regid=$UNPRIV_UID" --clear-groups --inh-caps=-all --bounding-set=-all)
+fi
+log "starting the guest: ${launch[*]##*/} $QEMU ... (flows $NFLOWS, seed $SEED)"
+# nsenter execs, and so do the tools after it: $! is QEMU itself
+nsenter --net=/run/netns/"$ns" "${launch[@]}" "$QEMU" -accel tcg -m 512 -smp 2 -nodefaults -no-user-config \
 	-display none -no-reboot -kernel "$image_dir/bzImage" -initrd "$work/initramfs.cpio" \
 	-append "console=ttyS0 panic=-1 oops=panic quiet vstq.flows=$NFLOWS vstq.k1=$k1 vstq.k2=$k2" \
 	-serial "file:$console" -qmp "unix:$work/qmp.sock,server=on,wait=off" \
@@ -272,6 +293,16 @@ guest_ok=1
 for round in 1 2 3; do
 	wait_for "VSTQ-READY $round[[:space:]]*$" 180 || { guest_ok=0; break; }
 	[ "$round" = 1 ] && log "guest up: $(grep -m1 VSTQ-BOOT "$console"), $(grep -m1 VSTQ-CHANNELS-BEFORE "$console" | cut -d' ' -f2-) before ethtool -L"
+	if [ "$round" = 1 ] && [ "$UNPRIV" = 1 ]; then
+		uid=$(awk '/^Uid:/ {print $2}' "/proc/$qemu_pid/status")
+		capeff=$(awk '/^CapEff:/ {print $2}' "/proc/$qemu_pid/status")
+		comm=$(cat "/proc/$qemu_pid/comm")
+		if [ "$uid" = "$UNPRIV_UID" ] && [ "$((16#$capeff))" = 0 ] && [[ $comm == qemu* ]]; then
+			ok "QEMU ($comm, pid $qemu_pid) runs as uid $uid without capabilities, tap queues and BPF objects passed as fds"
+		else
+			bad "QEMU is not the unprivileged process expected: comm=$comm uid=$uid CapEff=$capeff"
+		fi
+	fi
 	if ! cfg=$("$FLOWS_TOOL" guest-config "$console" "$round" 2>&1); then
 		bad "round $round: $cfg"
 		guest_ok=0
@@ -365,7 +396,10 @@ for round in 1 2 3; do
 		fi
 		in_ns "$VSTEER" xdp detach --dev vsqx0 --pin-dir "$xdp_pins" --unpin >/dev/null 2>&1 || true
 		in_ns ip link del vsqx0
-		# hot-plug: a second tap as netdev n1, its fds passed with getfd, device_add with their names
+	fi
+	if [ "$round" = 3 ] && [ "$UNPRIV" = 0 ]; then
+		# hot-plug: a second tap as netdev n1, its fds passed with getfd, device_add with their
+		# names (QEMU opens that tap itself, so not in the unprivileged run)
 		tap2=${tap}h
 		in_ns ip tuntap add dev "$tap2" mode tap multi_queue
 		in_ns "$VSTEER" attach --tap "$tap2" --queues 4 >/dev/null
