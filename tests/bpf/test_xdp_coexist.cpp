@@ -269,7 +269,7 @@ struct Counters {
 class Bench
 {
 public:
-	Bench(const std::string &other_pin)
+	explicit Bench(const std::string &other_pin)
 	    : filter_ports_(PerCpuArray<uint64_t>::from_pin(other_pin + "/filter_ports")),
 	      filt_stats_(PerCpuArray<FiltActionStats>::from_pin(other_pin + "/xdp_stats_map")),
 	      tx_(packet_socket(kSender, false)), rx_(packet_socket(kReceiver, true))
@@ -312,7 +312,8 @@ public:
 			std::this_thread::sleep_for(std::chrono::milliseconds(10));
 			drain();
 		}
-		// Frames that must not arrive get the same time to show up.
+		// One sender, one queue: once the last C frame is in, the A and B frames sent before it
+		// have been handled too. A margin anyway, for anything that must not arrive.
 		std::this_thread::sleep_for(std::chrono::milliseconds(100));
 		drain();
 		Counters after = snapshot();
