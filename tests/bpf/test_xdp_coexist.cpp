@@ -553,8 +553,9 @@ std::string coexist_child()
 	if (!l0.dispatcher) {
 		if (dispatcher_required())
 			return "FAIL libxdp attached " + other_name +
-			       " without its dispatcher: this kernel refuses freplace or lacks BTF "
-			       "(CONFIG_DEBUG_INFO_BTF=y, pahole from dwarves); " +
+			       " without its dispatcher (its messages above say why; the dispatcher needs "
+			       "freplace, the kernel's BTF: CONFIG_DEBUG_INFO_BTF=y, and flock: "
+			       "CONFIG_FILE_LOCKING=y); " +
 			       l0.text();
 		v.note("mode: no dispatcher (libxdp fell back to a single program)");
 		// Fallback: the classifier must not push xdp-filter out, which keeps working.
