@@ -145,11 +145,13 @@ elif ! grep -aq '^VSTEER-XDP-COEXIST PASS' "$out/console.log" ||
 	grep -aq '^VSTEER-XDP-EXIT' "$out/console.log" || tail -n 30 "$out/console.log"
 	# A known cause, named: 6.12.y (since the "changes_pkt_data" backport) refuses an freplace
 	# program that changes packet data in place of a function that does not, and the slots of
-	# libxdp 1.3.1's dispatcher do not; the classifier writes XDP metadata (bpf_xdp_adjust_meta).
+	# libxdp 1.3.1's dispatcher do not. xdp_attach() then falls back to the classifier without
+	# XDP metadata; this message means that fallback did not happen or did not help.
 	if grep -aq 'Extension program changes packet data, while original does not' "$out/console.log"; then
-		echo "xdp-vm-coexist: the kernel refused the classifier behind libxdp's dispatcher because it changes" \
-			"packet data (bpf_xdp_adjust_meta for its cpumap metadata) and the dispatcher's slots" \
-			"do not (Debian 12's libxdp 1.3.1 predates xdp-project/xdp-tools#509); see docs/xdp.md, Limits"
+		echo "xdp-vm-coexist: the kernel refused the classifier behind libxdp's dispatcher because" \
+			"it changes packet data (bpf_xdp_adjust_meta) and the dispatcher's slots do not" \
+			"(Debian 12's libxdp 1.3.1 predates xdp-project/xdp-tools#509), and the variant" \
+			"without metadata did not take its place; see docs/xdp.md"
 	fi
 	fail "see the VSTEER-XDP-COEXIST line above (console: $out/console.log; $times)"
 fi
