@@ -181,8 +181,11 @@ static __always_inline void vsteer_xdp_write_meta(struct xdp_md *ctx, const stru
 	__builtin_memcpy(out, m, sizeof(*m));
 }
 
-SEC("xdp")
-int vsteer_classify(struct xdp_md *ctx)
+/*
+ * The classifier. `with_meta` is a compile-time constant: the variant without
+ * it has no bpf_xdp_adjust_meta call at all, which is what the kernel looks at.
+ */
+static __always_inline int vsteer_classify_frame(struct xdp_md *ctx, const int with_meta)
 {
 	__u64 bytes = (__u64)(ctx->data_end - ctx->data);
 	struct vsteer_xdp_meta m = {.magic = VSTEER_XDP_META_MAGIC, .vm = VSTEER_XDP_NO_VM};
@@ -266,7 +269,8 @@ int vsteer_classify(struct xdp_md *ctx)
 	m.action = action;
 	m.match = v.match;
 	m.rule = v.rule;
-	vsteer_xdp_write_meta(ctx, &m);
+	if (with_meta)
+		vsteer_xdp_write_meta(ctx, &m);
 
 	switch (action) {
 	case VSTEER_XDP_DROP:
@@ -290,6 +294,26 @@ int vsteer_classify(struct xdp_md *ctx)
 	if (vs)
 		vsteer_xdp_count_action(&vs->by_action, action, rate_limited, error);
 	return ret;
+}
+
+/* Hands its verdict to vsteer_cpumap as XDP metadata. */
+SEC("xdp")
+int vsteer_classify(struct xdp_md *ctx)
+{
+	return vsteer_classify_frame(ctx, 1);
+}
+
+/*
+ * The same without metadata (vsteer_cpumap classifies again, counted in
+ * meta_fallback), for libxdp dispatchers that cannot hold the other: the kernel
+ * (6.13, 6.12.y) lets an freplace program that changes packet data replace only
+ * a function that does too, and older libxdp dispatchers' slots do not.
+ * Loaded only when chosen (userspace/lib/xdp_objects.cpp).
+ */
+SEC("xdp")
+int vsteer_classify_nometa(struct xdp_md *ctx)
+{
+	return vsteer_classify_frame(ctx, 0);
 }
 
 /*

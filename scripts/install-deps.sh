@@ -22,6 +22,8 @@ MAIN_PKGS=(
 	libxdp-dev libcli11-dev doctest-dev zlib1g-dev libelf-dev
 	iproute2 util-linux ethtool busybox-static ccache
 	linux-source-6.12 bc flex bison libssl-dev cpio xz-utils
+	# pahole: BTF of the baseline guest kernel (make xdp-vm-coexist)
+	dwarves
 	valgrind strace file rsync
 )
 

@@ -57,30 +57,37 @@ fi
 export CCACHE_BASEDIR=$tree
 mk() { make -C "$tree" -s ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
 
-log "$variant: configuring (tinyconfig + $(basename "$CONFIG_FRAGMENT"))"
+mapfile -t fragments < <(config_fragments "$variant")
+for f in "${fragments[@]}"; do
+	# Kconfig would silently drop BTF without pahole; say what is missing instead
+	if grep -qx 'CONFIG_DEBUG_INFO_BTF=y' "$f" && ! command -v pahole >/dev/null; then
+		die "pahole missing: $(basename "$f") sets CONFIG_DEBUG_INFO_BTF=y (apt-get install dwarves)"
+	fi
+done
+log "$variant: configuring (tinyconfig + ${fragments[*]##*/})"
 mk tinyconfig >/dev/null
-grep -v '^[[:space:]]*$' "$CONFIG_FRAGMENT" | grep -v '^# [^C]' >>"$tree/.config"
-if [ "$variant" = patched ]; then
-	# the series may add options of its own; they are enabled by default
-	:
-fi
+for f in "${fragments[@]}"; do
+	grep -v '^[[:space:]]*$' "$f" | grep -v '^# [^C]' >>"$tree/.config"
+done
 mk olddefconfig >/dev/null 2>&1
 missing=0
-while read -r line; do
-	case $line in
-	'# CONFIG_'*' is not set')
-		opt=${line#\# }; opt=${opt%% *}
-		if grep -q "^$opt=" "$tree/.config"; then
-			log "config: $opt should be off but is $(grep "^$opt=" "$tree/.config")"
-			missing=1
-		fi ;;
-	CONFIG_*)
-		if ! grep -qx "$line" "$tree/.config"; then
-			log "config: $line did not survive olddefconfig"
-			missing=1
-		fi ;;
-	esac
-done <"$CONFIG_FRAGMENT"
+for f in "${fragments[@]}"; do
+	while read -r line; do
+		case $line in
+		'# CONFIG_'*' is not set')
+			opt=${line#\# }; opt=${opt%% *}
+			if grep -q "^$opt=" "$tree/.config"; then
+				log "config: $opt should be off but is $(grep "^$opt=" "$tree/.config") ($(basename "$f"))"
+				missing=1
+			fi ;;
+		CONFIG_*)
+			if ! grep -qx "$line" "$tree/.config"; then
+				log "config: $line ($(basename "$f")) did not survive olddefconfig"
+				missing=1
+			fi ;;
+		esac
+	done <"$f"
+done
 [ "$missing" = 0 ] || die "config fragment not honoured (missing dependencies?)"
 
 log "$variant: building bzImage with -j$JOBS (ccache $CCACHE_DIR)"

@@ -37,6 +37,15 @@ series_patches() {
 	done <"$PATCH_DIR/series"
 }
 
+# The config fragments of one variant, in the order they are applied: kernel.config, then
+# kernel-VARIANT.config if there is one (the baseline's adds BTF; the patched kernel has none).
+config_fragments() {
+	echo "$CONFIG_FRAGMENT"
+	if [ -f "$VM_SCRIPTS_DIR/kernel-$1.config" ]; then
+		echo "$VM_SCRIPTS_DIR/kernel-$1.config"
+	fi
+}
+
 # Cache key of one kernel variant: sha256 of everything that goes into it.
 kernel_key() {
 	local variant=$1
@@ -46,7 +55,10 @@ kernel_key() {
 			stat -c '%s %Y' "$KERNEL_TARBALL"
 		gcc --version | head -n1
 		ccache --version | head -n1
-		cat "$CONFIG_FRAGMENT"
+		local f
+		for f in $(config_fragments "$variant"); do
+			cat "$f"
+		done
 		# how build-kernel.sh turns these into an image: bump on any change to it
 		echo "recipe $KERNEL_RECIPE"
 		if [ "$variant" = patched ]; then

@@ -56,9 +56,13 @@ void run_xdp_attach(const XdpAttachOpts &o)
 	if (!o.mode.empty())
 		mode = parse_mode(o.mode);
 	XdpAttachReport r = xdp_attach(o.dev, mode, o.dir());
-	std::printf("%s: classifier %s (prog %u, %s mode, %s), maps in %s\n", o.dev.c_str(), r.how.c_str(),
+	std::printf("%s: classifier %s (prog %u, %s mode, %s%s), maps in %s\n", o.dev.c_str(), r.how.c_str(),
 	            r.prog_id, xdp_mode_name(r.mode),
-	            r.dispatcher ? "libxdp dispatcher" : "single program, no dispatcher", o.dir().c_str());
+	            r.dispatcher ? "libxdp dispatcher" : "single program, no dispatcher",
+	            r.metadata ? ""
+	                       : ", without XDP metadata: this dispatcher cannot hold a program that changes "
+	                         "packet data, the cpumap program classifies again",
+	            o.dir().c_str());
 }
 
 void run_xdp_detach(const XdpDetachOpts &o)

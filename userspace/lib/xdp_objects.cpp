@@ -26,6 +26,9 @@ namespace
 {
 
 constexpr const char *kClassifyName = "vsteer_classify";
+// The same classifier without XDP metadata (bpf/xdp_classify.bpf.c), for dispatchers that
+// cannot hold a program that changes packet data.
+constexpr const char *kClassifyNoMetaName = "vsteer_classify_nometa";
 constexpr uint32_t kCpumapQsize = 2048;
 constexpr uint32_t kTcHandle = 0x5654; // "VT"
 constexpr uint32_t kTcPriority = 1;
@@ -137,6 +140,8 @@ void configure_skeleton(::xdp_classify *skel)
 	int err = bpf_map__set_max_entries(skel->maps.xdp_cpumap, possible_cpus());
 	if (err)
 		throw Error(-err, "map xdp_cpumap", "size the cpumap");
+	// Loaded only where the classifier with metadata is refused (xdp_attach).
+	bpf_program__set_autoload(skel->progs.vsteer_classify_nometa, false);
 }
 
 // Adopts the maps already pinned in `dir` (bpf_map__reuse_fd, without libbpf's
@@ -208,7 +213,10 @@ xdp_multiprog *get_multiprog(unsigned ifindex, const std::string &dev)
 
 bool is_ours(const xdp_program *p)
 {
-	return p && std::string(xdp_program__name(p)) == kClassifyName;
+	if (!p)
+		return false;
+	std::string name = xdp_program__name(p);
+	return name == kClassifyName || name == kClassifyNoMetaName;
 }
 
 xdp_program *find_ours(xdp_multiprog *mp)
@@ -497,19 +505,39 @@ static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<Xdp
 			if (cur_mode)
 				m = *cur_mode;
 		}
-		DECLARE_LIBXDP_OPTS(xdp_program_opts, popts, .obj = g.skel->obj, .prog_name = kClassifyName);
-		xdp_program *prog = xdp_program__create(&popts);
-		long perr = libxdp_get_error(prog);
-		if (perr)
-			throw Error(static_cast<int>(-perr), "BPF object xdp_classify",
-			            "create the libxdp program");
-		int err = xdp_program__attach(prog, static_cast<int>(ifindex), to_libxdp(m), 0);
-		if (err) {
-			xdp_program__close(prog);
+		auto attach = [&](const char *name, xdp_program **out) {
+			DECLARE_LIBXDP_OPTS(xdp_program_opts, popts, .obj = g.skel->obj, .prog_name = name);
+			xdp_program *p = xdp_program__create(&popts);
+			long perr = libxdp_get_error(p);
+			if (perr)
+				throw Error(static_cast<int>(-perr), "BPF object xdp_classify",
+				            std::string("create the libxdp program ") + name);
+			int e = xdp_program__attach(p, static_cast<int>(ifindex), to_libxdp(m), 0);
+			if (e)
+				xdp_program__close(p);
+			else
+				*out = p;
+			return e;
+		};
+		xdp_program *prog = nullptr;
+		int err = attach(kClassifyName, &prog);
+		if (err == -EINVAL) {
+			// The kernel (6.13, 6.12.y) lets an freplace program that changes packet data
+			// (bpf_xdp_adjust_meta) replace only a function that does too, and the slots of
+			// older libxdp dispatchers (before xdp-tools' fix, e.g. Debian 12's 1.3.1) do not:
+			// then the variant without metadata goes behind the dispatcher instead.
+			::xdp_classify::destroy(g.skel);
+			g.skel = nullptr;
+			g.skel = open_skeleton(pin_dir);
+			bpf_program__set_autoload(g.skel->progs.vsteer_classify, false);
+			bpf_program__set_autoload(g.skel->progs.vsteer_classify_nometa, true);
+			if (attach(kClassifyNoMetaName, &prog) == 0)
+				rep.metadata = false;
+		}
+		if (!prog)
 			throw Error(
 			    -err, obj, std::string("attach the classifier in ") + xdp_mode_name(m) + " mode",
 			    m == XdpMode::Native ? "the driver may lack native XDP; try --mode generic" : "");
-		}
 		rep.prog_id = xdp_program__id(prog);
 		// A dispatcher now holds both the old and the new classifier; the old one goes.
 		if (old) {

@@ -106,6 +106,9 @@ const char *xdp_mode_name(XdpMode m);
 struct XdpAttachReport {
 	std::string how; // "attached", "replaced in place", "replaced in dispatcher", ...
 	bool dispatcher = false;
+	// false: the variant without XDP metadata (the dispatcher refused the other one); the
+	// cpumap program then classifies each frame again (meta_fallback)
+	bool metadata = true;
 	uint32_t prog_id = 0;
 	XdpMode mode = XdpMode::Native;
 };
