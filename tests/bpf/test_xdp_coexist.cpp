@@ -391,7 +391,7 @@ struct Listing {
 	{
 		std::vector<std::string> r;
 		for (const auto &n : names)
-			r.push_back(n.rfind("vsteer_classify", 0) == 0 ? "vsteer_classify" : n);
+			r.push_back(n == "vsteer_nometa" ? "vsteer_classify" : n);
 		return r;
 	}
 	std::string text() const
@@ -599,6 +599,11 @@ std::string coexist_child()
 	v.note("attached: " + r.how + (r.metadata ? "" : " without XDP metadata") + ", " + l1.text());
 	v.expect(r.dispatcher && l1.dispatcher && l1.roles() == both,
 	         "after attach: want dispatcher[" + other_name + " vsteer_classify], got " + l1.text());
+	// what `vsteer xdp show` reports is the variant that was attached
+	XdpDeviceState st = xdp_device_state(kReceiver);
+	v.expect(st.attached && st.dispatcher && st.metadata == r.metadata,
+	         std::string("xdp show: metadata ") + (st.metadata ? "on" : "off") + ", attached " +
+	             (r.metadata ? "with" : "without"));
 	check_both_run(v, "attached", bench.round(false));
 
 	XdpAttachReport r2 = xdp_attach(kReceiver, std::nullopt, pin);

@@ -817,7 +817,9 @@ std::string format_show_text(const XdpControl &c,
 		o << "device " << name << ": ";
 		if (st.attached)
 			o << "classifier prog " << st.prog_id << ", " << st.mode << " mode"
-			  << (st.dispatcher ? ", libxdp dispatcher" : ", single program (no dispatcher)");
+			  << (st.dispatcher ? ", libxdp dispatcher" : ", single program (no dispatcher)")
+			  << (st.metadata ? ""
+			                  : ", without XDP metadata (the cpumap program classifies again)");
 		else
 			o << "classifier not attached";
 		for (const auto &p : st.other_programs)
@@ -872,7 +874,7 @@ std::string format_show_json(const XdpControl &c,
 		  << "\", \"attached\": " << (st.attached ? "true" : "false")
 		  << ", \"prog_id\": " << st.prog_id << ", \"mode\": \"" << st.mode
 		  << "\", \"dispatcher\": " << (st.dispatcher ? "true" : "false")
-		  << ", \"other_programs\": [";
+		  << ", \"metadata\": " << (st.metadata ? "true" : "false") << ", \"other_programs\": [";
 		for (size_t j = 0; j < st.other_programs.size(); j++)
 			o << (j ? ", " : "") << "\"" << json_escape(st.other_programs[j]) << "\"";
 		o << "]}";

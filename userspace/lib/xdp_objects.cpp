@@ -28,7 +28,7 @@ namespace
 constexpr const char *kClassifyName = "vsteer_classify";
 // The same classifier without XDP metadata (bpf/xdp_classify.bpf.c), for dispatchers that
 // cannot hold a program that changes packet data.
-constexpr const char *kClassifyNoMetaName = "vsteer_classify_nometa";
+constexpr const char *kClassifyNoMetaName = "vsteer_nometa";
 constexpr uint32_t kCpumapQsize = 2048;
 constexpr uint32_t kTcHandle = 0x5654; // "VT"
 constexpr uint32_t kTcPriority = 1;
@@ -141,7 +141,7 @@ void configure_skeleton(::xdp_classify *skel)
 	if (err)
 		throw Error(-err, "map xdp_cpumap", "size the cpumap");
 	// Loaded only where the classifier with metadata is refused (xdp_attach).
-	bpf_program__set_autoload(skel->progs.vsteer_classify_nometa, false);
+	bpf_program__set_autoload(skel->progs.vsteer_nometa, false);
 }
 
 // Adopts the maps already pinned in `dir` (bpf_map__reuse_fd, without libbpf's
@@ -530,7 +530,7 @@ static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<Xdp
 			g.skel = nullptr;
 			g.skel = open_skeleton(pin_dir);
 			bpf_program__set_autoload(g.skel->progs.vsteer_classify, false);
-			bpf_program__set_autoload(g.skel->progs.vsteer_classify_nometa, true);
+			bpf_program__set_autoload(g.skel->progs.vsteer_nometa, true);
 			if (attach(kClassifyNoMetaName, &prog) == 0)
 				rep.metadata = false;
 		}
@@ -601,6 +601,7 @@ XdpDeviceState xdp_device_state(const std::string &dev)
 		if (is_ours(p)) {
 			st.attached = true;
 			st.prog_id = xdp_program__id(p);
+			st.metadata = xdp_program__name(p) != std::string(kClassifyNoMetaName);
 		} else if (p) {
 			st.other_programs.push_back(xdp_program__name(p));
 		}

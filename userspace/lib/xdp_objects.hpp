@@ -119,6 +119,7 @@ struct XdpDeviceState {
 	bool dispatcher = false; // through libxdp's dispatcher
 	std::string mode;        // native, skb, hw, ...
 	uint32_t prog_id = 0;
+	bool metadata = true; // false: the variant without XDP metadata (see XdpAttachReport)
 	std::vector<std::string> other_programs; // names of other programs on the device
 };
 
