@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // `vsteer check`: each inconsistency between the guest's policy (pinned maps), the tap and
 // the process serving it is found and named; a consistent setup passes.
+#include "check_fixture.hpp"
 #include "qemu_check.hpp"
 
 #include <doctest/doctest.h>
@@ -15,30 +16,7 @@ namespace
 
 CheckInput good()
 {
-	CheckInput in;
-	in.tap = "vst0";
-	TapInfo t;
-	t.name = "vst0";
-	t.is_tap = true;
-	t.multi_queue = true;
-	t.queues = 4;
-	in.info = t;
-	RssConfig c;
-	c.key = parse_key("6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa");
-	c.table = equal_table(4);
-	in.config = c;
-	in.raw_table_len = 128;
-	in.prog_id = 10;
-	in.config_map_id = 11;
-	in.key_map_id = 12;
-	in.table_map_id = 13;
-	in.holders_known = true;
-	in.holders.push_back(TapHolder{.pid = 42,
-	                               .comm = "qemu-system-x86",
-	                               .tap_queues = 4,
-	                               .prog_ids = {10},
-	                               .map_ids = {11, 12, 13, 99}});
-	return in;
+	return vsteer::test::consistent_check_input();
 }
 
 const Finding *find(const std::vector<Finding> &f, const std::string &name)

@@ -2,6 +2,7 @@
 // `vsteer check`, host side: the XDP classifier's VM on the checked tap against the guest's
 // policy on that tap. A consistent setup passes; each inconsistency is found, named, and its
 // detail names the VM and the command that repairs it.
+#include "check_fixture.hpp"
 #include "xdp_check.hpp"
 
 #include <doctest/doctest.h>
@@ -16,30 +17,12 @@ using namespace vsteer::qemu;
 namespace
 {
 
-constexpr int kTapIfindex = 7;
+constexpr int kTapIfindex = vsteer::test::kCheckTapIfindex;
 
 // A 4-queue tap whose guest spreads its table over the 4 queues.
 CheckInput guest()
 {
-	CheckInput in;
-	in.tap = "vst0";
-	TapInfo t;
-	t.name = "vst0";
-	t.ifindex = kTapIfindex;
-	t.is_tap = true;
-	t.multi_queue = true;
-	t.queues = 4;
-	in.info = t;
-	RssConfig c;
-	c.key = parse_key("6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa");
-	c.table = equal_table(4);
-	in.config = c;
-	in.raw_table_len = 128;
-	in.prog_id = 10;
-	in.config_map_id = 11;
-	in.key_map_id = 12;
-	in.table_map_id = 13;
-	return in;
+	return vsteer::test::consistent_check_input();
 }
 
 // VM web1 on that tap: action cpu, queue q on CPU q, hashing with the tap's maps, on a host
