@@ -708,22 +708,19 @@ std::vector<VmInfo> XdpControl::vms() const
 				std::memcpy(a.data(), k.addr, 6);
 				v.macs.push_back(a);
 			}
-		for (const auto &k : p4)
-			if (m_.prefix4.get(k) == id) {
-				IpPrefix p;
-				p.family = 4;
-				p.len = k.prefixlen;
-				std::memcpy(p.addr.data(), k.addr, 4);
-				v.prefixes.push_back(p);
-			}
-		for (const auto &k : p6)
-			if (m_.prefix6.get(k) == id) {
-				IpPrefix p;
-				p.family = 6;
-				p.len = k.prefixlen;
-				std::memcpy(p.addr.data(), k.addr, 16);
-				v.prefixes.push_back(p);
-			}
+		// the LPM keys of both families that lead to this VM
+		auto collect = [&](const auto &keys, auto &map, int family) {
+			for (const auto &k : keys)
+				if (map.get(k) == id) {
+					IpPrefix p;
+					p.family = family;
+					p.len = k.prefixlen;
+					std::memcpy(p.addr.data(), k.addr, sizeof(k.addr));
+					v.prefixes.push_back(p);
+				}
+		};
+		collect(p4, m_.prefix4, 4);
+		collect(p6, m_.prefix6, 6);
 		uint32_t inner;
 		v.has_policy = bpf_map_lookup_elem(m_.vm_config.fd(), &id, &inner) == 0;
 		std::string tap(v.slot.tap, strnlen(v.slot.tap, sizeof(v.slot.tap)));
