@@ -14,7 +14,9 @@
 
 #include <linux/bpf.h>
 
+#include <algorithm>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -470,4 +472,27 @@ TEST_CASE("xdp classifier: per-VM token bucket")
 	VmInfo v = ctl.vms().at(0);
 	CHECK(v.totals.by_action.rate_limited == 15);
 	CHECK(v.totals.by_action.redirect_tap == 5);
+}
+
+TEST_CASE("xdp classifier: the VM listing reads back each VM's MACs and prefixes from the maps")
+{
+	if (!require_privileges("XDP BPF_PROG_TEST_RUN"))
+		return;
+	Fixture f;
+	std::map<std::string, std::vector<std::string>> prefixes;
+	std::map<std::string, size_t> macs;
+	for (const VmInfo &v : f.ctl.vms()) {
+		std::string name(v.slot.name, strnlen(v.slot.name, sizeof(v.slot.name)));
+		for (const IpPrefix &p : v.prefixes)
+			prefixes[name].push_back(format_prefix(p));
+		std::sort(prefixes[name].begin(), prefixes[name].end());
+		macs[name] = v.macs.size();
+	}
+	CHECK(prefixes["a"] == std::vector<std::string>{"10.1.0.0/16", "fd00:a::/64"});
+	CHECK(prefixes["b"] == std::vector<std::string>{"10.2.0.0/16", "10.3.3.0/24"});
+	CHECK(prefixes["t"] == std::vector<std::string>{"fd00:c::/48"});
+	CHECK(prefixes["d"].empty());
+	CHECK(macs.size() == 6);
+	for (const auto &[name, n] : macs)
+		CHECK_MESSAGE(n == 1, "vm " << name);
 }
