@@ -4,6 +4,7 @@
 #pragma once
 
 #include "frame_generator.hpp"
+#include "random_config.hpp"
 #include "rss_reference.hpp"
 #include "steering_harness.hpp"
 
@@ -30,24 +31,6 @@ inline SteeringHarness &harness()
 {
 	static SteeringHarness h;
 	return h;
-}
-
-inline std::vector<uint16_t> random_table(Rng &rng, size_t len, uint32_t queues)
-{
-	std::vector<uint16_t> t(len);
-	for (auto &q : t)
-		q = static_cast<uint16_t>(rng.below(queues));
-	return t;
-}
-
-inline RssConfig make_config(Rng &rng, uint32_t types, size_t table_len, uint32_t queues = 256)
-{
-	RssConfig c;
-	c.key = rng.array<VSTEER_KEY_SIZE>();
-	c.hash_types = types;
-	c.table = random_table(rng, table_len, queues);
-	c.unclassified_queue = static_cast<uint16_t>(rng.below(queues));
-	return c;
 }
 
 inline std::string hex(std::span<const uint8_t> b)

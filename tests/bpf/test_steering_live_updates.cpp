@@ -19,7 +19,7 @@ TEST_CASE("a key written through the mmapped key map is used by the very next pa
 		return;
 	SteeringHarness &h = harness();
 	Rng rng(test_seed() ^ 0x6b6579);
-	RssConfig c = make_config(rng, VSTEER_HASH_ALL, 128);
+	RssConfig c = random_config(rng, VSTEER_HASH_ALL, 128);
 	h.write(c);
 	const auto frames = probe_frames();
 
@@ -62,7 +62,7 @@ TEST_CASE("config and indirection table writes are used by the very next packet"
 		return;
 	SteeringHarness &h = harness();
 	Rng rng(test_seed() ^ 0x636667);
-	RssConfig c = make_config(rng, VSTEER_HASH_ALL, 128);
+	RssConfig c = random_config(rng, VSTEER_HASH_ALL, 128);
 	h.write(c);
 	const auto frames = probe_frames();
 
@@ -110,7 +110,7 @@ TEST_CASE("a key rewritten while the program rebuilds its table never leaves a s
 	}
 	SteeringHarness &h = harness();
 	Rng rng(test_seed() ^ 0x72616365);
-	RssConfig c = make_config(rng, VSTEER_HASH_ALL, 128);
+	RssConfig c = random_config(rng, VSTEER_HASH_ALL, 128);
 	h.write(c);
 	const Bytes frame = probe_frames()[0]; // IPv6 TCP: the hash uses all 40 key bytes
 	const RssKey keys[2] = {rng.array<VSTEER_KEY_SIZE>(), rng.array<VSTEER_KEY_SIZE>()};

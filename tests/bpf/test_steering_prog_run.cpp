@@ -34,28 +34,28 @@ std::vector<NamedConfig> test_configs(Rng &rng)
 		c.validate(0);
 		out.push_back({std::move(name), std::move(c)});
 	};
-	RssConfig def = make_config(rng, VSTEER_HASH_DEFAULT, 128, 4);
+	RssConfig def = random_config(rng, VSTEER_HASH_DEFAULT, 128, 4);
 	def.table = equal_table(4);
 	def.unclassified_queue = 0;
 	add("default types, equal table over 4 queues", def);
-	add("all nine types, 128 entries", make_config(rng, VSTEER_HASH_ALL, 128));
+	add("all nine types, 128 entries", random_config(rng, VSTEER_HASH_ALL, 128));
 	add("_EX types only",
-	    make_config(rng, VSTEER_HASH_IP_EX | VSTEER_HASH_TCP_EX | VSTEER_HASH_UDP_EX, 16));
-	add("TCP_EX alone", make_config(rng, VSTEER_HASH_TCP_EX, 32));
-	add("UDP_EX + IPv6", make_config(rng, VSTEER_HASH_UDP_EX | VSTEER_HASH_IPV6, 8));
+	    random_config(rng, VSTEER_HASH_IP_EX | VSTEER_HASH_TCP_EX | VSTEER_HASH_UDP_EX, 16));
+	add("TCP_EX alone", random_config(rng, VSTEER_HASH_TCP_EX, 32));
+	add("UDP_EX + IPv6", random_config(rng, VSTEER_HASH_UDP_EX | VSTEER_HASH_IPV6, 8));
 	add("IP_EX + TCPv6 + UDPv4",
-	    make_config(rng, VSTEER_HASH_IP_EX | VSTEER_HASH_TCPV6 | VSTEER_HASH_UDPV4, 64));
-	add("IPv4 alone", make_config(rng, VSTEER_HASH_IPV4, 4));
-	add("no types: everything unclassified", make_config(rng, 0, 2));
-	RssConfig report_only = make_config(rng, VSTEER_HASH_ALL, 128);
+	    random_config(rng, VSTEER_HASH_IP_EX | VSTEER_HASH_TCPV6 | VSTEER_HASH_UDPV4, 64));
+	add("IPv4 alone", random_config(rng, VSTEER_HASH_IPV4, 4));
+	add("no types: everything unclassified", random_config(rng, 0, 2));
+	RssConfig report_only = random_config(rng, VSTEER_HASH_ALL, 128);
 	report_only.redirect = false;
 	add("redirect=0 (hash report only)", report_only);
-	RssConfig zero_key = make_config(rng, VSTEER_HASH_ALL, 128);
+	RssConfig zero_key = random_config(rng, VSTEER_HASH_ALL, 128);
 	zero_key.key.fill(0); // every hash is 0, which is still a hash
 	add("all-zero key", zero_key);
 	for (size_t len = 1; len <= VSTEER_MAX_TABLE_LEN; len *= 2)
 		add("table of " + std::to_string(len) + ", random types",
-		    make_config(rng, rng.below(VSTEER_HASH_ALL + 1), len));
+		    random_config(rng, rng.below(VSTEER_HASH_ALL + 1), len));
 	return out;
 }
 
@@ -163,8 +163,8 @@ TEST_CASE("steering program equals the reference on every truncation of every pa
 	SteeringHarness &h = harness();
 	Rng rng(test_seed() ^ 0x747275);
 	const RssConfig configs[] = {
-	    make_config(rng, VSTEER_HASH_ALL, 128), make_config(rng, VSTEER_HASH_DEFAULT, 64),
-	    make_config(rng, VSTEER_HASH_IP_EX | VSTEER_HASH_UDP_EX | VSTEER_HASH_TCPV6, 8)};
+	    random_config(rng, VSTEER_HASH_ALL, 128), random_config(rng, VSTEER_HASH_DEFAULT, 64),
+	    random_config(rng, VSTEER_HASH_IP_EX | VSTEER_HASH_UDP_EX | VSTEER_HASH_TCPV6, 8)};
 	size_t checked = 0;
 	for (const RssConfig &c : configs) {
 		h.write(c);
@@ -193,7 +193,7 @@ TEST_CASE("the program reads QEMU's raw map bytes as QEMU lays them out")
 	static_assert(std::endian::native == std::endian::little, "the bytes below are little-endian");
 	SteeringHarness &h = harness();
 	Rng rng(test_seed() ^ 0x71656d75);
-	RssConfig c = make_config(rng, VSTEER_HASH_ALL & ~VSTEER_HASH_IP_EX, 32);
+	RssConfig c = random_config(rng, VSTEER_HASH_ALL & ~VSTEER_HASH_IP_EX, 32);
 	c.unclassified_queue = 0x0105;
 
 	uint8_t *cfg = h.config_bytes();

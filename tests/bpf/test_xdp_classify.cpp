@@ -6,6 +6,7 @@
 // policy change through the tap's maps that must be seen by the next packet.
 #include "frame_generator.hpp"
 #include "privileges.hpp"
+#include "random_config.hpp"
 #include "rss_reference.hpp"
 #include "xdp_control.hpp"
 #include "xdp_objects.hpp"
@@ -71,18 +72,11 @@ const MacAddress kMacPass{0x52, 0x54, 0x00, 0xee, 0x00, 0x01};
 const MacAddress kMacCpuPass{0x52, 0x54, 0x00, 0xff, 0x00, 0x01};
 const MacAddress kMacHost{0x02, 0x00, 0x00, 0x00, 0x00, 0x99};
 
-RssConfig make_config(uint64_t seed, uint32_t types, unsigned queues, unsigned table_len)
+// A random configuration from its own seed (the fixture's are fixed).
+RssConfig seeded_config(uint64_t seed, uint32_t types, unsigned queues, unsigned table_len)
 {
 	Rng rng(seed);
-	RssConfig c;
-	for (auto &b : c.key)
-		b = rng.byte();
-	c.hash_types = types;
-	c.table.resize(table_len);
-	for (auto &q : c.table)
-		q = static_cast<uint16_t>(rng.below(queues));
-	c.unclassified_queue = static_cast<uint16_t>(rng.below(queues));
-	return c;
+	return random_config(rng, types, table_len, queues);
 }
 
 // A loaded classifier with six VMs, one per action, and a few rules.
@@ -90,8 +84,8 @@ struct Fixture {
 	XdpTestObjects obj;
 	XdpControl ctl{obj.maps()};
 	RssPolicyMaps policy_a, policy_b;
-	RssConfig cfg_a = make_config(1, VSTEER_HASH_ALL, 4, 128);
-	RssConfig cfg_b = make_config(2, VSTEER_HASH_IPV4 | VSTEER_HASH_TCPV4 | VSTEER_HASH_IPV6, 8, 16);
+	RssConfig cfg_a = seeded_config(1, VSTEER_HASH_ALL, 4, 128);
+	RssConfig cfg_b = seeded_config(2, VSTEER_HASH_IPV4 | VSTEER_HASH_TCPV4 | VSTEER_HASH_IPV6, 8, 16);
 	std::vector<uint16_t> cpus_a, cpus_b;
 	uint32_t a = 0, b = 0, tap = 0, drop = 0, pass = 0, cpupass = 0;
 
@@ -426,7 +420,7 @@ TEST_CASE("xdp classifier: a guest policy change through the tap's maps is seen 
 	REQUIRE(before.meta);
 	CHECK(before.meta->queue == compute_rss(f.cfg_a, frame).queue);
 	// New key and a table that puts everything on one queue other than the old choice.
-	RssConfig c = make_config(77, VSTEER_HASH_ALL, 4, 8);
+	RssConfig c = seeded_config(77, VSTEER_HASH_ALL, 4, 8);
 	uint16_t other = static_cast<uint16_t>((before.meta->queue + 1) % 4);
 	for (auto &q : c.table)
 		q = other;

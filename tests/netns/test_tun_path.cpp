@@ -4,6 +4,7 @@
 // the tap with AF_PACKET checked against the C++ reference on the queue they arrive on,
 // and continuous numbered traffic while attach / detach / set run, which must lose nothing.
 #include "privileges.hpp"
+#include "random_config.hpp"
 #include "tap_control.hpp"
 #include "tun_path_util.hpp"
 
@@ -31,19 +32,6 @@ std::string set_args(const std::string &tap, const RssConfig &c)
 	return "set --tap " + tap + " --key " + format_key(c.key) + " --hash-types " +
 	       format_hash_types(c.hash_types) + " --indirection " + join_table(c.table) +
 	       " --unclassified " + std::to_string(c.unclassified_queue);
-}
-
-RssConfig random_config(Rng &rng, unsigned queues, uint32_t types, unsigned table_len)
-{
-	RssConfig c;
-	auto key = rng.bytes(VSTEER_KEY_SIZE);
-	std::copy(key.begin(), key.end(), c.key.begin());
-	c.hash_types = types;
-	c.table.resize(table_len);
-	for (auto &e : c.table)
-		e = static_cast<uint16_t>(rng.below(queues));
-	c.unclassified_queue = static_cast<uint16_t>(rng.below(queues));
-	return c;
 }
 
 // Every frame arrived exactly once, on the queue compute_rss(config) names.
@@ -189,7 +177,7 @@ TEST_CASE(
 	// All nine types (the _EX ones see the Home Address / type-2 routing frames), an
 	// uneven table and another unclassified queue.
 	Rng rng(7);
-	RssConfig c2 = random_config(rng, 4, VSTEER_HASH_ALL, 16);
+	RssConfig c2 = random_config(rng, VSTEER_HASH_ALL, 16, 4);
 	r = vsteer_cli(ns, set_args(tap, c2));
 	REQUIRE_MESSAGE(r.rc == 0, r.all());
 	RssConfig got = objs.read_config();
@@ -197,7 +185,7 @@ TEST_CASE(
 	check_placement(frames, send_and_collect(q, sender, frames), got, kinds, 4);
 
 	// A subset without TCP/UDP types: flows fall back to the address hashes.
-	RssConfig c3 = random_config(rng, 4, VSTEER_HASH_IPV4 | VSTEER_HASH_IPV6 | VSTEER_HASH_UDPV4, 128);
+	RssConfig c3 = random_config(rng, VSTEER_HASH_IPV4 | VSTEER_HASH_IPV6 | VSTEER_HASH_UDPV4, 128, 4);
 	r = vsteer_cli(ns, set_args(tap, c3));
 	REQUIRE_MESSAGE(r.rc == 0, r.all());
 	got = objs.read_config();
@@ -310,11 +298,11 @@ TEST_CASE(
 		std::function<RssConfig(const RssConfig &)> expect;
 		bool key_changes_randomly = false;
 	};
-	const RssConfig a = random_config(rng, 4, VSTEER_HASH_ALL, 128);
+	const RssConfig a = random_config(rng, VSTEER_HASH_ALL, 128, 4);
 	const RssConfig b =
-	    random_config(rng, 4, VSTEER_HASH_TCPV4 | VSTEER_HASH_UDPV6 | VSTEER_HASH_TCP_EX, 4);
-	const RssConfig c = random_config(rng, 4, VSTEER_HASH_DEFAULT, 1);
-	const RssConfig d = random_config(rng, 4, VSTEER_HASH_ALL & ~VSTEER_HASH_TCPV6, 64);
+	    random_config(rng, VSTEER_HASH_TCPV4 | VSTEER_HASH_UDPV6 | VSTEER_HASH_TCP_EX, 4, 4);
+	const RssConfig c = random_config(rng, VSTEER_HASH_DEFAULT, 1, 4);
+	const RssConfig d = random_config(rng, VSTEER_HASH_ALL & ~VSTEER_HASH_TCPV6, 64, 4);
 	std::vector<Step> steps = {
 	    {set_args(tap, a), [&](const RssConfig &) { return a; }},
 	    {"set --tap " + tap + " --hash-types ipv4,ipv6",
@@ -388,7 +376,7 @@ TEST_CASE("netns: attach on an attached tap reuses the pins and keeps the config
 	auto r = vsteer_cli(ns, "attach --tap " + tap);
 	REQUIRE_MESSAGE(r.rc == 0, r.all());
 	Rng rng(44);
-	RssConfig c = random_config(rng, 4, VSTEER_HASH_ALL, 32);
+	RssConfig c = random_config(rng, VSTEER_HASH_ALL, 32, 4);
 	r = vsteer_cli(ns, set_args(tap, c));
 	REQUIRE_MESSAGE(r.rc == 0, r.all());
 
