@@ -29,13 +29,7 @@ src=(tests/vm/guest_tests.cpp userspace/lib/steering_objects.cpp userspace/lib/b
 deps=("${src[@]/#/$REPO_ROOT/}" "$REPO_ROOT"/tests/vm/*.hpp "$REPO_ROOT"/tests/common/*.hpp
 	"$REPO_ROOT"/userspace/lib/*.hpp "$REPO_ROOT"/userspace/lib/*.h "$bpf_out/tun_steering.skel.h"
 	"$image_dir/done")
-need=0
-[ -x "$out/guest_tests" ] || need=1
-for d in "${deps[@]}"; do
-	[ "$need" = 1 ] && break
-	[ "$d" -nt "$out/guest_tests" ] && need=1
-done
-if [ "$need" = 1 ]; then
+if is_stale "$out/guest_tests" "${deps[@]}"; then
 	log "compiling guest_tests (static, headers of $(basename "$image_dir"))"
 	(cd "$REPO_ROOT" && g++ -std=c++20 -O2 -Wall -Wextra -static \
 		-isystem "$image_dir/headers/include" \

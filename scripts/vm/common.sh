@@ -27,6 +27,17 @@ export CCACHE_COMPILERCHECK=content
 log() { printf '[vm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[vm] ERROR: %s\n' "$*" >&2; exit 1; }
 
+# is_stale TARGET DEP...: TARGET is missing or older than one of the DEPs.
+is_stale() {
+	local target=$1 d
+	shift
+	[ -e "$target" ] || return 0
+	for d in "$@"; do
+		[ "$d" -nt "$target" ] && return 0
+	done
+	return 1
+}
+
 # The patches of the series, in order, as absolute paths.
 series_patches() {
 	local p

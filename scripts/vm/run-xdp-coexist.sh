@@ -72,13 +72,7 @@ flock 8
 src=(tests/common/doctest_main.cpp tests/bpf/test_xdp_coexist.cpp)
 deps=("${src[@]/#/$REPO_ROOT/}" "$REPO_ROOT"/tests/common/*.hpp "$REPO_ROOT"/userspace/lib/*.hpp
 	"$REPO_ROOT"/bpf/include/*.h "$core_lib")
-need=0
-[ -x "$out/xdp_coexist" ] || need=1
-for d in "${deps[@]}"; do
-	[ "$need" = 1 ] && break
-	[ "$d" -nt "$out/xdp_coexist" ] && need=1
-done
-if [ "$need" = 1 ]; then
+if is_stale "$out/xdp_coexist" "${deps[@]}"; then
 	log "compiling the guest's xdp_coexist (static)"
 	if ! (cd "$REPO_ROOT" && g++ -std=c++20 -O2 -Wall -Wextra -static \
 		-Iuserspace/lib -Ibpf/include -I"$build_dir/bpf" -Itests/common \
