@@ -5,8 +5,11 @@
 # Prints the directory holding bzImage, headers/ (make headers_install),
 # gen_init_cpio and config. The directory name carries a hash of the
 # sources, the series, the config fragment and the compiler, so a cache hit
-# is always the right image. The 2.7 GB work tree is not kept unless
-# VSTEER_KEEP_TREE=1.
+# is always the right image.
+#
+# Both variants are built in one work tree kept under the cache
+# (scripts/vm/kernel-tree.sh): the second one only recompiles what depends on
+# the files the series touches.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -20,77 +23,31 @@ if [ -f "$out/bzImage" ] && [ -f "$out/done" ]; then
 	exit 0
 fi
 
-command -v ccache >/dev/null || die "ccache missing (apt-get install ccache)"
-[ -f "$KERNEL_TARBALL" ] || die "$KERNEL_TARBALL missing (apt-get install $KERNEL_PKG)"
-mkdir -p "$VSTEER_CACHE/images" "$VSTEER_CACHE/tree" "$CCACHE_DIR"
-
-exec 9>"$VSTEER_CACHE/tree/$variant.lock"
-flock 9
+. "$VM_SCRIPTS_DIR/kernel-tree.sh"
+mkdir -p "$VSTEER_CACHE/images"
+take_tree_lock
 # Another run may have built it while we waited for the lock.
 if [ -f "$out/done" ]; then echo "$out"; exit 0; fi
 
 start=$(date +%s)
-tree=$VSTEER_CACHE/tree/$variant
-if [ -e "$tree" ]; then
-	trash=$VSTEER_CACHE/tree/.trash.$$
-	mv "$tree" "$trash"
-	# in the background (it takes ~40 s), detached from our stdout so that
-	# $(build-kernel.sh) does not wait for it
-	(rm -rf "$trash" </dev/null >/dev/null 2>&1 &)
+ensure_tree
+if [ "$variant" = baseline ]; then
+	want=baseline
+else
+	mapfile -t patches < <(series_patches)
+	[ "${#patches[@]}" -gt 0 ] || die "kernel-patches/series lists no patch"
+	want=$(patched_state "${patches[@]}")
 fi
-mkdir -p "$tree"
-log "$variant: extracting $KERNEL_TARBALL"
-tar -xf "$KERNEL_TARBALL" --strip-components=1 -C "$tree"
-
-if [ "$variant" = patched ]; then
-	n=0
-	for p in $(series_patches); do
-		log "applying $(basename "$p")"
-		patch -d "$tree" -p1 -F0 -s --no-backup-if-mismatch <"$p" ||
-			die "$(basename "$p") does not apply"
-		n=$((n + 1))
-	done
-	[ "$n" -gt 0 ] || die "kernel-patches/series lists no patch"
-fi
-
-# A fixed path is used for every build of a variant; ccache ignores it anyway.
-export CCACHE_BASEDIR=$tree
-mk() { make -C "$tree" -s ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc" "$@"; }
-
-mapfile -t fragments < <(config_fragments "$variant")
-for f in "${fragments[@]}"; do
-	# Kconfig would silently drop BTF without pahole; say what is missing instead
-	if grep -qx 'CONFIG_DEBUG_INFO_BTF=y' "$f" && ! command -v pahole >/dev/null; then
-		die "pahole missing: $(basename "$f") sets CONFIG_DEBUG_INFO_BTF=y (apt-get install dwarves)"
+if [ "$(tree_state)" != "$want" ]; then
+	log "work tree: $(tree_state) -> $want"
+	revert_to_baseline
+	if [ "$variant" = patched ]; then
+		for p in "${patches[@]}"; do apply_patch "$p"; done
 	fi
-done
-log "$variant: configuring (tinyconfig + ${fragments[*]##*/})"
-mk tinyconfig >/dev/null
-for f in "${fragments[@]}"; do
-	grep -v '^[[:space:]]*$' "$f" | grep -v '^# [^C]' >>"$tree/.config"
-done
-mk olddefconfig >/dev/null 2>&1
-missing=0
-for f in "${fragments[@]}"; do
-	while read -r line; do
-		case $line in
-		'# CONFIG_'*' is not set')
-			opt=${line#\# }; opt=${opt%% *}
-			if grep -q "^$opt=" "$tree/.config"; then
-				log "config: $opt should be off but is $(grep "^$opt=" "$tree/.config") ($(basename "$f"))"
-				missing=1
-			fi ;;
-		CONFIG_*)
-			if ! grep -qx "$line" "$tree/.config"; then
-				log "config: $line ($(basename "$f")) did not survive olddefconfig"
-				missing=1
-			fi ;;
-		esac
-	done <"$f"
-done
-[ "$missing" = 0 ] || die "config fragment not honoured (missing dependencies?)"
+	reconfigure
+fi
 
-log "$variant: building bzImage with -j$JOBS (ccache $CCACHE_DIR)"
+log "$variant: building bzImage with -j$JOBS in $tree (ccache $CCACHE_DIR)"
 if ! mk -j"$JOBS" bzImage >"$tree/build.log" 2>&1; then
 	grep -E 'error|Error' "$tree/build.log" | head -n 40 >&2
 	die "$variant kernel build failed (log: $tree/build.log)"
@@ -119,9 +76,4 @@ touch "$tmp/done"
 rm -rf "$out"
 mv "$tmp" "$out"
 log "$variant: built in $(cat "$out/build-time") -> $out"
-
-if [ "${VSTEER_KEEP_TREE:-0}" != 1 ]; then
-	mv "$tree" "$VSTEER_CACHE/tree/.trash.$$.done"
-	(rm -rf "$VSTEER_CACHE/tree/.trash.$$.done" </dev/null >/dev/null 2>&1 &)
-fi
 echo "$out"

@@ -7,7 +7,7 @@
 #
 # IMAGE_DIR is a kernel image directory as scripts/vm/build-kernel.sh prints it (bzImage,
 # config, gen_init_cpio); its kernel must have BTF (CONFIG_DEBUG_INFO_BTF=y, which
-# scripts/vm/kernel-baseline.config gives the baseline kernel). --check only tells whether the
+# scripts/vm/kernel.config gives both test kernels). --check only tells whether the
 # test can run here: it prints what is missing and exits 1.
 #
 # tests/bpf/test_xdp_coexist.cpp is linked statically against build/userspace/libvsteer_core.a
@@ -63,7 +63,7 @@ for f in bzImage config gen_init_cpio; do
 	[ -e "$image_dir/$f" ] || fail "$image_dir/$f missing (an image directory of scripts/vm/build-kernel.sh)"
 done
 grep -qx 'CONFIG_DEBUG_INFO_BTF=y' "$image_dir/config" ||
-	fail "the guest kernel $image_dir has no BTF, which libxdp's dispatcher needs (CONFIG_DEBUG_INFO_BTF=y, see scripts/vm/kernel-baseline.config)"
+	fail "the guest kernel $image_dir has no BTF, which libxdp's dispatcher needs (CONFIG_DEBUG_INFO_BTF=y, see scripts/vm/kernel.config)"
 mkdir -p "$out"
 exec 8>"$out/.lock"
 flock 8
@@ -102,7 +102,7 @@ echo "VSTEER-XDP-KERNEL $(uname -r) btf=$btf"
 LIBXDP_OBJECT_PATH=/vsteer VSTEER_XDPFILT_OBJ=/vsteer/xdpfilt_alw_all.o VSTEER_XDP_REQUIRE_DISPATCHER=1 \
 	/vsteer/xdp_coexist
 echo "VSTEER-XDP-EXIT rc=$?"
-poweroff -f
+reboot -f
 INIT
 cat >"$out/initramfs.list" <<LIST
 dir /dev 755 0 0

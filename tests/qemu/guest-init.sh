@@ -32,7 +32,7 @@ finish() {
 	fi
 	echo "VSTQ-EXIT rc=$rc"
 	sync
-	poweroff -f
+	reboot -f
 }
 fail() {
 	echo "VSTQ-FAIL $*"

@@ -1,6 +1,6 @@
 #!/bin/busybox sh
 # /init of the vsteer test VM: mounts what the tests need, runs the in-guest suites,
-# checks the kernel log and powers off. The host reads the serial console:
+# checks the kernel log and reboots, which ends QEMU (-no-reboot). The host reads the serial console:
 #   VSTEER-BEGIN / VSTEER-RESULT <case> PASS|FAIL <observed> / VSTEER-END / VSTEER-EXIT rc=N
 /bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -39,4 +39,4 @@ else
 fi
 echo "VSTEER-EXIT rc=$rc"
 sync
-poweroff -f
+reboot -f

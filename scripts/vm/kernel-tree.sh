@@ -1,0 +1,127 @@
+# shellcheck shell=bash
+# The one kernel work tree that build-kernel.sh and check-series.sh share (sourced after
+# common.sh, with the tree lock held: take_tree_lock).
+#
+# $VSTEER_CACHE/tree/linux-KEY (KEY = tree_key: sources, config, compiler) holds Debian's
+# linux-source-6.12, configured with scripts/vm/kernel.config, plus whatever prefix of a series
+# is applied. Moving between states reverts or applies patches in place, so kbuild recompiles
+# only what depends on the files they touch (about a fifth of the objects), not the whole
+# kernel. .vsteer/state names the state:
+#   baseline         no patch applied
+#   patched SHA      the patches listed in .vsteer/applied/series (SHA: their contents)
+#   dirty            a run stopped while patching: the next one starts from a fresh tree
+
+tree=$VSTEER_CACHE/tree/linux-$(tree_key)
+state_dir=$tree/.vsteer
+
+# A fixed path is used for every build; ccache ignores it anyway.
+export CCACHE_BASEDIR=$tree
+mk() { make -C "$tree" -s ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc" KCFLAGS="$KERNEL_KCFLAGS" "$@"; }
+
+take_tree_lock() {
+	mkdir -p "$VSTEER_CACHE/tree" "$CCACHE_DIR"
+	exec 9>"$VSTEER_CACHE/tree/kernel.lock"
+	flock 9
+}
+
+# Removes DIR in the background (about 40 s for a tree), detached from our stdout so that
+# $(build-kernel.sh) does not wait for it.
+discard() {
+	local trash=$VSTEER_CACHE/tree/.trash.$$.$RANDOM
+	mv "$1" "$trash"
+	(rm -rf "$trash" </dev/null >/dev/null 2>&1 &)
+}
+
+# Checks that every line of the fragment survived olddefconfig.
+check_config() {
+	local missing=0 line opt
+	while read -r line; do
+		case $line in
+		'# CONFIG_'*' is not set')
+			opt=${line#\# }; opt=${opt%% *}
+			if grep -q "^$opt=" "$tree/.config"; then
+				log "config: $opt should be off but is $(grep "^$opt=" "$tree/.config")"
+				missing=1
+			fi ;;
+		CONFIG_*)
+			if ! grep -qx "$line" "$tree/.config"; then
+				log "config: $line did not survive olddefconfig"
+				missing=1
+			fi ;;
+		esac
+	done <"$CONFIG_FRAGMENT"
+	[ "$missing" = 0 ] || die "config fragment $CONFIG_FRAGMENT not honoured (missing dependencies?)"
+}
+
+tree_state() { cat "$state_dir/state" 2>/dev/null || echo missing; }
+set_tree_state() { echo "$1" >"$state_dir/state"; }
+
+# A fresh tree in state baseline; trees of other keys (and of older layouts) go.
+new_tree() {
+	local t
+	command -v ccache >/dev/null || die "ccache missing (apt-get install ccache)"
+	[ -f "$KERNEL_TARBALL" ] || die "$KERNEL_TARBALL missing (apt-get install $KERNEL_PKG)"
+	# Kconfig would silently drop BTF without pahole; say what is missing instead
+	if grep -qx 'CONFIG_DEBUG_INFO_BTF=y' "$CONFIG_FRAGMENT" && ! command -v pahole >/dev/null; then
+		die "pahole missing: $(basename "$CONFIG_FRAGMENT") sets CONFIG_DEBUG_INFO_BTF=y (apt-get install dwarves)"
+	fi
+	for t in "$VSTEER_CACHE"/tree/linux-* "$VSTEER_CACHE"/tree/{baseline,patched,series}; do
+		[ -e "$t" ] && discard "$t"
+	done
+	mkdir -p "$state_dir"
+	set_tree_state dirty
+	log "extracting $KERNEL_TARBALL"
+	tar -xf "$KERNEL_TARBALL" --strip-components=1 -C "$tree"
+	log "configuring (tinyconfig + $(basename "$CONFIG_FRAGMENT"))"
+	mk tinyconfig >/dev/null
+	grep -v '^[[:space:]]*$' "$CONFIG_FRAGMENT" | grep -v '^# [^C]' >>"$tree/.config"
+	mk olddefconfig >/dev/null 2>&1
+	check_config
+	set_tree_state baseline
+}
+
+# The tree, unless missing or dirty.
+ensure_tree() {
+	case $(tree_state) in missing|dirty) new_tree ;; esac
+}
+
+# State name of a list of patch files (in order).
+patched_state() { echo "patched $(cat "$@" | sha256sum | cut -c1-16)"; }
+
+# Applies one patch (a path) on top of the current state.
+apply_patch() {
+	local p=$1 name
+	name=$(basename "$p")
+	mkdir -p "$state_dir/applied"
+	touch "$state_dir/applied/series"
+	set_tree_state dirty
+	log "applying $name"
+	patch -d "$tree" -p1 -F0 -s --no-backup-if-mismatch <"$p" || die "$name does not apply to $KERNEL_PKG"
+	cp "$p" "$state_dir/applied/$name"
+	echo "$name" >>"$state_dir/applied/series"
+	set_tree_state "$(cd "$state_dir/applied" && patched_state $(cat series))"
+}
+
+# Back to baseline: reverts what .vsteer/applied records, newest first; a fresh tree when
+# that fails.
+revert_to_baseline() {
+	local p
+	[ "$(tree_state)" = baseline ] && return 0
+	set_tree_state dirty
+	while read -r p; do
+		log "reverting $p"
+		if ! patch -d "$tree" -R -p1 -F0 -s --no-backup-if-mismatch <"$state_dir/applied/$p"; then
+			log "$p does not revert cleanly: starting from a fresh tree"
+			new_tree
+			return 0
+		fi
+	done < <(tac "$state_dir/applied/series" 2>/dev/null)
+	rm -rf "$state_dir/applied"
+	set_tree_state baseline
+}
+
+# Re-reads Kconfig after patches changed it; the fragment must still hold.
+reconfigure() {
+	mk olddefconfig >/dev/null 2>&1
+	check_config
+}
