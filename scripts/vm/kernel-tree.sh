@@ -94,8 +94,11 @@ apply_patch() {
 	name=$(basename "$p")
 	mkdir -p "$state_dir/applied"
 	touch "$state_dir/applied/series"
-	set_tree_state dirty
 	log "applying $name"
+	# a dry run first: a patch that does not apply leaves the tree as it was, not dirty
+	patch -d "$tree" -p1 -F0 -s --dry-run <"$p" >/dev/null ||
+		die "$name does not apply to $KERNEL_PKG (after: $(tr '\n' ' ' <"$state_dir/applied/series"))"
+	set_tree_state dirty
 	patch -d "$tree" -p1 -F0 -s --no-backup-if-mismatch <"$p" || die "$name does not apply to $KERNEL_PKG"
 	cp "$p" "$state_dir/applied/$name"
 	echo "$name" >>"$state_dir/applied/series"
