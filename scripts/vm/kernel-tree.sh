@@ -110,6 +110,11 @@ apply_patch() {
 revert_to_baseline() {
 	local p
 	[ "$(tree_state)" = baseline ] && return 0
+	if [ ! -f "$state_dir/applied/series" ]; then
+		log "the work tree does not record its patches: starting from a fresh tree"
+		new_tree
+		return 0
+	fi
 	set_tree_state dirty
 	while read -r p; do
 		log "reverting $p"
@@ -118,7 +123,7 @@ revert_to_baseline() {
 			new_tree
 			return 0
 		fi
-	done < <(tac "$state_dir/applied/series" 2>/dev/null)
+	done < <(tac "$state_dir/applied/series")
 	rm -rf "$state_dir/applied"
 	set_tree_state baseline
 }
