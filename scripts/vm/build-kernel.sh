@@ -11,6 +11,7 @@
 # (scripts/vm/kernel-tree.sh): the second one only recompiles what depends on
 # the files the series touches.
 set -euo pipefail
+# shellcheck source=scripts/vm/common.sh
 . "$(dirname "$0")/common.sh"
 
 variant=${1:?usage: build-kernel.sh baseline|patched}
@@ -23,6 +24,7 @@ if [ -f "$out/bzImage" ] && [ -f "$out/done" ]; then
 	exit 0
 fi
 
+# shellcheck source=scripts/vm/kernel-tree.sh
 . "$VM_SCRIPTS_DIR/kernel-tree.sh"
 mkdir -p "$VSTEER_CACHE/images"
 take_tree_lock

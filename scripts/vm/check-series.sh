@@ -6,7 +6,9 @@
 #   --quick   after each patch, compile only the .c files the series touches (with
 #             the full test config) instead of the whole bzImage
 set -euo pipefail
+# shellcheck source=scripts/vm/common.sh
 . "$(dirname "$0")/common.sh"
+# shellcheck source=scripts/vm/kernel-tree.sh
 . "$VM_SCRIPTS_DIR/kernel-tree.sh"
 
 quick=0

@@ -29,6 +29,7 @@ take_tree_lock() {
 discard() {
 	local trash=$VSTEER_CACHE/tree/.trash.$$.$RANDOM
 	mv "$1" "$trash"
+	# shellcheck disable=SC2217  # (stdin too: nothing may hold the caller's pipes)
 	(rm -rf "$trash" </dev/null >/dev/null 2>&1 &)
 }
 
@@ -102,7 +103,9 @@ apply_patch() {
 	patch -d "$tree" -p1 -F0 -s --no-backup-if-mismatch <"$p" || die "$name does not apply to $KERNEL_PKG"
 	cp "$p" "$state_dir/applied/$name"
 	echo "$name" >>"$state_dir/applied/series"
-	set_tree_state "$(cd "$state_dir/applied" && patched_state $(cat series))"
+	local applied=()
+	mapfile -t applied < <(sed "s|^|$state_dir/applied/|" "$state_dir/applied/series")
+	set_tree_state "$(patched_state "${applied[@]}")"
 }
 
 # Back to baseline: reverts what .vsteer/applied records, newest first; a fresh tree when
