@@ -10,13 +10,7 @@ TEST_EXTRA += qemu-test
 
 qemu-test:
 	@$(MAKE) --no-print-directory build
-	@if ! why=$$(BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-qemu-test.sh --check); then \
-		if [ "$${CI:-}" = true ]; then \
-			echo "qemu-test: FAIL: cannot run the QEMU guest test ($$why)"; exit 1; \
-		fi; \
-		echo "qemu-test: SKIPPED: cannot run the QEMU guest test ($$why); CI=true makes this a failure"; \
-		exit 0; \
-	fi
-	@BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-qemu-test.sh
+	@$(call require_or_skip,qemu-test,the QEMU guest test,BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-qemu-test.sh --check); \
+	BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-qemu-test.sh
 	@echo "qemu-test: again as the libvirt-style flow (tap and BPF fds passed, QEMU as nobody)"
 	@QEMU_TEST_UNPRIVILEGED=1 BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-qemu-test.sh

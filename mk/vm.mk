@@ -8,14 +8,8 @@ TEST_EXTRA += vm-test
 
 vm-test:
 	@$(MAKE) --no-print-directory build
-	@if ! why=$$(bash scripts/vm/run-vm-tests.sh --check); then \
-		if [ "$${CI:-}" = true ]; then \
-			echo "vm-test: FAIL: cannot run the VM tests ($$why)"; exit 1; \
-		fi; \
-		echo "vm-test: SKIPPED: cannot run the VM tests ($$why); CI=true makes this a failure"; \
-	else \
-		BUILD_DIR=$(BUILD_DIR) bash scripts/vm/run-vm-tests.sh; \
-	fi
+	@$(call require_or_skip,vm-test,the VM tests,bash scripts/vm/run-vm-tests.sh --check); \
+	BUILD_DIR=$(BUILD_DIR) bash scripts/vm/run-vm-tests.sh
 
 # Only the two kernel images (cached).
 vm-kernels:

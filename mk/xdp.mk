@@ -27,13 +27,7 @@ TEST_EXTRA += xdp-vm-coexist
 
 xdp-vm-coexist:
 	@$(MAKE) --no-print-directory build
-	@if ! why=$$(BUILD_DIR=$(BUILD_DIR) bash scripts/vm/run-xdp-coexist.sh --check); then \
-		if [ "$${CI:-}" = true ]; then \
-			echo "xdp-vm-coexist: FAIL: cannot run the guest coexistence test ($$why)"; exit 1; \
-		fi; \
-		echo "xdp-vm-coexist: SKIPPED: cannot run the guest coexistence test ($$why); CI=true makes this a failure"; \
-		exit 0; \
-	fi; \
+	@$(call require_or_skip,xdp-vm-coexist,the guest coexistence test,BUILD_DIR=$(BUILD_DIR) bash scripts/vm/run-xdp-coexist.sh --check); \
 	image=$${XDP_VM_IMAGE_DIR:-$$(bash scripts/vm/build-kernel.sh baseline)} || { \
 		echo "xdp-vm-coexist: FAIL: the baseline guest kernel did not build (see above)"; exit 1; }; \
 	BUILD_DIR=$(BUILD_DIR) bash scripts/vm/run-xdp-coexist.sh "$$image"

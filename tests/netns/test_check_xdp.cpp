@@ -49,6 +49,22 @@ std::vector<std::string> repair_commands(const std::string &detail)
 	return out;
 }
 
+// Runs the two commands (`vm del`, `vm add`) that the failed finding's detail names as the
+// repair, then expects `check` to pass with finding `name` ok.
+void run_repair(const NetnsGuard &ns, const std::string &check, const CheckResult &failed,
+                const std::string &name)
+{
+	auto fix = repair_commands(failed.detail);
+	REQUIRE_MESSAGE(fix.size() == 2, failed.detail);
+	for (const auto &cmd : fix) {
+		auto r = vsteer_cli(ns, cmd);
+		REQUIRE_MESSAGE(r.rc == 0, cmd << ": " << r.all());
+	}
+	auto r = vsteer_cli(ns, check);
+	CHECK_MESSAGE(r.rc == 0, r.all());
+	CHECK(finding(r.out, name).status == "ok");
+}
+
 struct XdpPinCleanup {
 	std::string dir;
 	~XdpPinCleanup()
@@ -132,15 +148,7 @@ TEST_CASE("netns: vsteer check compares the guest's policy with the XDP classifi
 	              qc.detail);
 	CHECK(finding(r.out, "xdp-policy-maps").status == "ok");
 	// The repair check names works.
-	auto fix = repair_commands(qc.detail);
-	REQUIRE_MESSAGE(fix.size() == 2, qc.detail);
-	for (const auto &cmd : fix) {
-		r = vsteer_cli(ns, cmd);
-		REQUIRE_MESSAGE(r.rc == 0, cmd << ": " << r.all());
-	}
-	r = vsteer_cli(ns, check);
-	CHECK_MESSAGE(r.rc == 0, r.all());
-	CHECK(finding(r.out, "xdp-queue-cpus").status == "ok");
+	run_repair(ns, check, qc, "xdp-queue-cpus");
 
 	// The VM registered with another tap's policy maps: host and guest hash differently.
 	r = vsteer_cli(ns, "vm del web1" + xdp_opt);
@@ -158,15 +166,7 @@ TEST_CASE("netns: vsteer check compares the guest's policy with the XDP classifi
 	              pm.detail);
 	CHECK_MESSAGE(contains(pm.detail, "config map id"), pm.detail);
 	CHECK(finding(r.out, "xdp-queue-cpus").status == "ok");
-	fix = repair_commands(pm.detail);
-	REQUIRE_MESSAGE(fix.size() == 2, pm.detail);
-	for (const auto &cmd : fix) {
-		r = vsteer_cli(ns, cmd);
-		REQUIRE_MESSAGE(r.rc == 0, cmd << ": " << r.all());
-	}
-	r = vsteer_cli(ns, check);
-	CHECK_MESSAGE(r.rc == 0, r.all());
-	CHECK(finding(r.out, "xdp-policy-maps").status == "ok");
+	run_repair(ns, check, pm, "xdp-policy-maps");
 
 	// Without the VM there is nothing to compare again.
 	r = vsteer_cli(ns, "vm del web1" + xdp_opt);

@@ -24,6 +24,7 @@
 #include <fstream>
 #include <linux/bpf.h>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <sys/syscall.h>
 
@@ -206,6 +207,36 @@ Tail classify_tail(const std::vector<uint8_t> &b, size_t hdr_sz, const RssResult
 	return Tail::other;
 }
 
+// Reads back the frame `f` that was just sent, from whichever queue fd it lands on, behind
+// hdr_sz bytes of vnet header. Counts it in t as lost or wrong (and returns nothing) unless
+// it arrived whole.
+std::optional<ReadFrame> read_sent(const std::vector<int> &fds, const TestFrame &f, size_t hdr_sz, Tally &t)
+{
+	ReadFrame r = read_any(fds, 2000);
+	if (r.queue < 0) {
+		t.lost++;
+		t.problem(f.what + ":lost");
+		return std::nullopt;
+	}
+	if (r.bytes.size() != hdr_sz + f.bytes.size() ||
+	    !std::equal(f.bytes.begin(), f.bytes.end(), r.bytes.begin() + static_cast<long>(hdr_sz))) {
+		t.wrong_frame++;
+		t.problem(f.what + strf(":wrong-frame(len %zu)", r.bytes.size()));
+		return std::nullopt;
+	}
+	return r;
+}
+
+// Frames still queued after all were read back were not sent: counted as wrong.
+void count_leftovers(const std::vector<int> &fds, Tally &t)
+{
+	int extra = drain(fds);
+	if (extra) {
+		t.wrong_frame += static_cast<unsigned>(extra);
+		t.problem(strf("%d unexpected frames", extra));
+	}
+}
+
 // Sends each frame, reads it back from whichever queue fd it lands on, compares.
 Tally run_frames(const Tap &tap, size_t hdr_sz, const RssConfig *cfg, const std::vector<TestFrame> &frames,
                  bool check_queue, bool want_hash = true)
@@ -221,19 +252,10 @@ Tally run_frames(const Tap &tap, size_t hdr_sz, const RssConfig *cfg, const std:
 		if (cfg)
 			ref = compute_rss(*cfg, f.bytes);
 		inj.send(f.bytes);
-		ReadFrame r = read_any(fds, 2000);
-		if (r.queue < 0) {
-			t.lost++;
-			t.problem(f.what + ":lost");
+		auto got = read_sent(fds, f, hdr_sz, t);
+		if (!got)
 			continue;
-		}
-		if (r.bytes.size() != hdr_sz + f.bytes.size() ||
-		    !std::equal(f.bytes.begin(), f.bytes.end(),
-		                r.bytes.begin() + static_cast<long>(hdr_sz))) {
-			t.wrong_frame++;
-			t.problem(f.what + strf(":wrong-frame(len %zu)", r.bytes.size()));
-			continue;
-		}
+		const ReadFrame &r = *got;
 		if (check_queue && r.queue != ref.queue) {
 			t.wrong_queue++;
 			t.problem(f.what + strf(":queue %d want %u", r.queue, ref.queue));
@@ -247,11 +269,7 @@ Tally run_frames(const Tap &tap, size_t hdr_sz, const RssConfig *cfg, const std:
 			t.problem(f.what + strf(":hdr %s want %08x/%u", hex(r.bytes, 10, hdr_sz).c_str(),
 			                        ref.hash, ref.report));
 	}
-	int extra = drain(fds);
-	if (extra) {
-		t.wrong_frame += static_cast<unsigned>(extra);
-		t.problem(strf("%d unexpected frames", extra));
-	}
+	count_leftovers(fds, t);
 	return t;
 }
 
@@ -645,29 +663,17 @@ void test_xdp_frames()
 		for (const auto &f : random_frames(reporting ? 81 : 82, 20)) {
 			t.frames++;
 			xdp_live_run(prog.get(), f.bytes);
-			ReadFrame r = read_any(fds, 2000);
-			if (r.queue < 0) {
-				t.lost++;
-				t.problem(f.what + ":lost");
+			auto got = read_sent(fds, f, kHashHdr, t);
+			if (!got)
 				continue;
-			}
-			if (r.bytes.size() != kHashHdr + f.bytes.size() ||
-			    !std::equal(f.bytes.begin(), f.bytes.end(), r.bytes.begin() + kHashHdr)) {
-				t.wrong_frame++;
-				t.problem(f.what + strf(":wrong-frame(len %zu)", r.bytes.size()));
-				continue;
-			}
+			const ReadFrame &r = *got;
 			bool ignored = false;
 			Tail tail = classify_tail(r.bytes, kHashHdr, RssResult{}, ignored);
 			t.tail[tail]++;
 			if (tail != (R.patched() ? Tail::zero : Tail::stale))
 				t.problem(f.what + ":hdr " + hex(r.bytes, 0, kHashHdr));
 		}
-		int extra = drain(fds);
-		if (extra) {
-			t.wrong_frame += static_cast<unsigned>(extra);
-			t.problem(strf("%d unexpected frames", extra));
-		}
+		count_leftovers(fds, t);
 		std::string name = reporting ? "tun/xdp-frames-reporting-on" : "tun/xdp-frames-reporting-off";
 		bool set_ok = R.patched() ? !err : err == EINVAL; // baseline: no such ioctl
 		if (!set_ok)
