@@ -46,12 +46,65 @@ if [ -z "$need_main" ] && [ -z "$need_bp" ]; then
 	exit 0
 fi
 
-# Add bookworm-backports once, in whatever file layout the machine uses.
-if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-	echo "install-deps: adding bookworm-backports to /etc/apt/sources.list.d/vsteer-backports.sources"
-	cat >/etc/apt/sources.list.d/vsteer-backports.sources <<'SRC'
-Types: deb
-URIs: http://deb.debian.org/debian
+# The Debian mirror this machine already uses for bookworm (deb822 .sources or one-line
+# sources.list). The project never names a mirror of its own: a machine behind its own
+# mirror or proxy keeps using it.
+debian_mirror() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		# deb822: the first URI of an enabled stanza whose Suites list bookworm.
+		awk 'BEGIN { RS = ""; FS = "\n" }
+			{ su = ""; uri = ""; en = 1
+			  for (i = 1; i <= NF; i++) {
+				if ($i ~ /^Suites:/) su = " " substr($i, 8) " "
+				if ($i ~ /^URIs:/) { split(substr($i, 6), u, " "); uri = u[1] }
+				if ($i ~ /^Enabled:[[:space:]]*no/) en = 0
+			  }
+			  gsub(/[[:space:]]+/, " ", su)
+			  if (en && uri != "" && index(su, " bookworm ")) { print uri; exit } }' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -f "$f" ] || continue
+		# one-line: deb [options] URI bookworm components
+		awk '$1 == "deb" { i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+			if ($(i + 1) == "bookworm") { print $i; exit } }' "$f"
+	done
+}
+
+# Add bookworm-backports (deb and deb-src: QEMU's source for the qemu-patches build) once,
+# in whatever file layout the machine uses, from the machine's own mirror.
+has_suite() { # TYPE SUITE: is there an enabled TYPE entry for SUITE?
+	grep -rqsE "^$1[[:space:]].*[[:space:]]$2([[:space:]]|\$)" /etc/apt/sources.list /etc/apt/sources.list.d/*.list && return 0
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -f "$f" ] || continue
+		awk -v t="$1" -v s="$2" 'BEGIN{RS=""; FS="\n"; found=0}
+			{ ty=""; su=""; en=1
+			  for (i = 1; i <= NF; i++) {
+				if ($i ~ /^Types:/) ty=" " $i " "
+				if ($i ~ /^Suites:/) su=" " $i " "
+				if ($i ~ /^Enabled:[[:space:]]*no/) en=0
+			  }
+			  if (en && index(ty, " " t " ") && index(su, " " s " ")) found=1 }
+			END{exit !found}' "$f" && return 0
+	done
+	return 1
+}
+need_types=()
+has_suite deb bookworm-backports || need_types+=(deb)
+has_suite deb-src bookworm-backports || need_types+=(deb-src)
+if [ ${#need_types[@]} -gt 0 ]; then
+	mirror=$(debian_mirror | head -n 1)
+	if [ -z "$mirror" ]; then
+		echo "install-deps: no bookworm entry in /etc/apt/sources.list{,.d}: cannot tell which Debian mirror this machine uses; add bookworm-backports (deb and deb-src) yourself" >&2
+		exit 1
+	fi
+	f=/etc/apt/sources.list.d/vsteer-backports-${need_types[*]// /-}.sources
+	echo "install-deps: adding bookworm-backports (${need_types[*]}) from $mirror to $f"
+	cat >"$f" <<SRC
+Types: ${need_types[*]}
+URIs: $mirror
 Suites: bookworm-backports
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg

@@ -12,7 +12,7 @@ set -euo pipefail
 image_dir=${1:?usage: build-guest.sh PATCHED_IMAGE_DIR [OUT]}
 out=${2:-$REPO_ROOT/build/vm}
 bpf_out=${BPF_OUT:-$REPO_ROOT/build/bpf}
-shared=${VSTEER_SHARED_DIR:-$REPO_ROOT/../shared}
+
 mkdir -p "$out"
 
 [ -f "$bpf_out/tun_steering.skel.h" ] || die "$bpf_out/tun_steering.skel.h missing: run 'make build' first"
@@ -20,7 +20,7 @@ mkdir -p "$out"
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || die "busybox missing (apt-get install busybox-static)"
 grep -q 'statically linked' <<<"$(file -L "$busybox")" || die "$busybox is not static (apt-get install busybox-static)"
-vectors=$shared/vectors/ms-rss-vectors.tsv
+vectors=$REPO_ROOT/tests/data/ms-rss-vectors.tsv
 [ -f "$vectors" ] || die "$vectors missing"
 
 src=(tests/vm/guest_tests.cpp userspace/lib/steering_objects.cpp userspace/lib/bpf_map.cpp

@@ -32,8 +32,6 @@ done
 [ -f /usr/lib/x86_64-linux-gnu/libbpf.a ] || missing+=("libbpf.a (libbpf-dev)")
 [ -f /usr/lib/x86_64-linux-gnu/libelf.a ] || missing+=("libelf.a (libelf-dev)")
 [ -f /usr/lib/x86_64-linux-gnu/libz.a ] || missing+=("libz.a (zlib1g-dev)")
-[ -f "$REPO_ROOT/../shared/vectors/ms-rss-vectors.tsv" ] || [ -n "${VSTEER_SHARED_DIR:-}" ] ||
-	missing+=("../shared/vectors/ms-rss-vectors.tsv")
 command -v busybox >/dev/null && grep -q 'statically linked' <<<"$(file -L "$(command -v busybox)")" ||
 	missing+=("static busybox (busybox-static)")
 if [ "${1:-}" = --check ]; then

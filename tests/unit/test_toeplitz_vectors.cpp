@@ -32,8 +32,8 @@ std::array<uint8_t, 16> addr(int family, const std::string &text)
 
 std::vector<Vector> load_vectors(RssKey &key)
 {
-	std::ifstream in(VSTEER_SHARED_DIR "/vectors/ms-rss-vectors.tsv");
-	REQUIRE_MESSAGE(in.good(), "missing " VSTEER_SHARED_DIR "/vectors/ms-rss-vectors.tsv");
+	std::ifstream in(VSTEER_TEST_DATA_DIR "/ms-rss-vectors.tsv");
+	REQUIRE_MESSAGE(in.good(), "missing " VSTEER_TEST_DATA_DIR "/ms-rss-vectors.tsv");
 	std::vector<Vector> out;
 	std::string line;
 	while (std::getline(in, line)) {
