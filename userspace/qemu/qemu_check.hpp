@@ -5,52 +5,18 @@
 // name so that scripts and tests can match it.
 #pragma once
 
-#include "rss_config.hpp"
-#include "tap_control.hpp"
+#include "check_model.hpp"
 
-#include <cstdint>
-#include <optional>
 #include <string>
 #include <vector>
 
 namespace vsteer::qemu
 {
 
-enum class Status { ok, warn, fail, skip }; // skip: nothing to compare (not a failure)
-const char *status_name(Status s);
-
-struct Finding {
-	std::string name; // "table-size", "table-queues", "unclassified-queue", "key", ...
-	Status status = Status::ok;
-	std::string detail;
-};
-
-// A process that holds queues of the tap, and which BPF objects it holds.
-struct TapHolder {
-	int pid = 0;
-	std::string comm;
-	unsigned tap_queues = 0;        // tun fds attached to the tap
-	std::vector<uint32_t> prog_ids; // BPF programs it holds fds of
-	std::vector<uint32_t> map_ids;  // BPF maps it holds fds of
-};
-
-struct CheckInput {
-	std::string tap;
-	std::string pin_dir;             // of the tap's steering objects
-	std::optional<TapInfo> info;     // nullopt: no such tap in this namespace
-	std::optional<RssConfig> config; // nullopt: no (complete) pins
-	std::string pin_problem;         // why config is missing
-	uint32_t prog_id = 0, config_map_id = 0, key_map_id = 0, table_map_id = 0;
-	uint16_t raw_table_len = 0; // indirections_len as stored (read_config clamps)
-	bool holders_known = false; // /proc was scanned
-	std::vector<TapHolder> holders;
-};
-
-std::vector<Finding> check_consistency(const CheckInput &in);
-bool consistent(const std::vector<Finding> &f); // no fail
+std::vector<check::Finding> check_consistency(const check::CheckInput &in);
 
 // Processes in the caller's network namespace holding queue fds of `tap` (from
 // /proc/PID/fdinfo: "iff:" of tun fds, "prog_id:" / "map_id:" of BPF fds).
-std::vector<TapHolder> find_tap_holders(const std::string &tap);
+std::vector<check::TapHolder> find_tap_holders(const std::string &tap);
 
 } // namespace vsteer::qemu
