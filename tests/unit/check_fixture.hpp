@@ -34,10 +34,10 @@ inline check::CheckInput consistent_check_input()
 	in.table_map_id = 13;
 	in.holders_known = true;
 	in.holders.push_back(check::TapHolder{.pid = 42,
-	                                     .comm = "qemu-system-x86",
-	                                     .tap_queues = 4,
-	                                     .prog_ids = {10},
-	                                     .map_ids = {11, 12, 13, 99}});
+	                                      .comm = "qemu-system-x86",
+	                                      .tap_queues = 4,
+	                                      .prog_ids = {10},
+	                                      .map_ids = {11, 12, 13, 99}});
 	return in;
 }
 
