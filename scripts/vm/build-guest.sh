@@ -25,7 +25,7 @@ vectors=$REPO_ROOT/tests/data/ms-rss-vectors.tsv
 
 src=(tests/vm/guest_tests.cpp userspace/lib/steering_objects.cpp userspace/lib/bpf_map.cpp
 	userspace/lib/rss_config.cpp userspace/lib/rss_reference.cpp userspace/lib/toeplitz.cpp
-	userspace/lib/tun_hash_report.cpp)
+	userspace/lib/tun_hash_report.cpp userspace/lib/pin_dir.cpp userspace/lib/tap_control.cpp)
 deps=("${src[@]/#/$REPO_ROOT/}" "$REPO_ROOT"/tests/vm/*.hpp "$REPO_ROOT"/tests/common/*.hpp
 	"$REPO_ROOT"/userspace/lib/*.hpp "$REPO_ROOT"/userspace/lib/*.h "$bpf_out/tun_steering.skel.h"
 	"$image_dir/done")
