@@ -60,11 +60,10 @@ std::vector<CliResult> concurrently(const NetnsGuard &ns, const std::vector<std:
 	return out;
 }
 
-// Every frame of `frames` on queue `q`: the program the tap runs uses the maps in `dir`
-// (the caller set a table that names only q).
-void check_all_on_queue(const std::string &tap, unsigned queues, unsigned q, uint64_t seed)
+// Every frame on queue `q` of `held`: the program the tap runs uses the pinned maps (the
+// caller set a table that names only q).
+void check_all_on_queue(const TapQueues &held, const std::string &tap, unsigned q, uint64_t seed)
 {
-	TapQueues held(tap, queues);
 	PacketSender sender(tap);
 	auto frames = make_flows(seed, 64);
 	auto where = send_and_collect(held, sender, frames);
@@ -150,7 +149,7 @@ TEST_CASE("netns: 20 concurrent attach --create pairs each leave one working tap
 		// them puts every frame on queue 3.
 		auto s = vsteer_cli(ns, "set --tap " + tap + " --queues 4 --indirection 3 --unclassified 3");
 		REQUIRE_MESSAGE(s.rc == 0, s.all());
-		check_all_on_queue(tap, 4, 3, 100 + static_cast<uint64_t>(i));
+		check_all_on_queue(TapQueues(tap, 4), tap, 3, 100 + static_cast<uint64_t>(i));
 		auto d = vsteer_cli(ns, "detach --tap " + tap);
 		CHECK_MESSAGE(d.rc == 0, d.all());
 		delete_tap(tap);
@@ -236,7 +235,7 @@ TEST_CASE("netns: pin paths through symbolic links or directories others control
 	CHECK_MESSAGE(contains(r.err, "symbolic link"), r.err);
 	CHECK(a.read_config() == before);
 	CHECK(SteeringObjects::is_pinned(root / "a"));
-	check_all_on_queue(ta, 4, 1, 31);
+	check_all_on_queue(qa, ta, 1, 31);
 
 	// A directory on the path owned by another user, and one writable by others without
 	// the sticky bit: refused before anything is created or read.
@@ -288,7 +287,7 @@ TEST_CASE("netns: detach with a wrong --pin-dir changes nothing and deletes no u
 	}
 	CHECK(access((root / "empty").c_str(), F_OK) == 0);
 	CHECK(SteeringObjects::is_pinned(default_pin_dir(tap)));
-	check_all_on_queue(tap, 4, 2, 41); // the program is still attached
+	check_all_on_queue(q, tap, 2, 41); // the program is still attached
 }
 
 // ---------------------------------------------------------------- item 5
@@ -415,10 +414,11 @@ TEST_CASE("netns: pins of another vsteer build get this build's program and keep
 	// The tap runs the new program (the old one is freed: neither tap nor pins hold it) with
 	// the kept policy.
 	CHECK_MESSAGE(prog_freed(old.prog), "program " << old.prog << " is still referenced");
-	check_all_on_queue(tap, 4, 3, 71);
+	check_all_on_queue(q, tap, 3, 71);
 	// A second attach finds the stamp current.
 	r = vsteer_cli(ns, "attach --tap " + tap);
-	CHECK_MESSAGE(r.rc == 0 && !contains(r.out, "program replaced"), r.all());
+	CHECK_MESSAGE(r.rc == 0, r.all());
+	CHECK_MESSAGE(!contains(r.out, "program replaced"), r.out);
 }
 
 TEST_CASE("netns: pins of an incompatible layout or a newer ABI are refused with what to do")

@@ -428,6 +428,14 @@ void SteeringObjects::use_program(UniqueFd prog, uint32_t kind, uint32_t version
 	set_queues(stamp_.queues);
 }
 
+unsigned SteeringObjects::queues() const
+{
+	uint32_t zero = 0, value[sizeof(vsteer_meta) / 4] = {}; // either layout: queues first
+	if (bpf_map_lookup_elem(meta_.get(), &zero, value))
+		throw_errno("map meta", "lookup");
+	return value[0];
+}
+
 void SteeringObjects::set_queues(unsigned n)
 {
 	stamp_.queues = n;

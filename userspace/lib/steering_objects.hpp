@@ -111,7 +111,7 @@ public:
 	int table_fd() const { return table_.fd(); }
 	uint32_t prog_id() const;
 	// Queues the configuration was last validated against (0: unknown).
-	unsigned queues() const { return stamp_.queues; }
+	unsigned queues() const;
 	void set_queues(unsigned n);
 	const vsteer_meta &stamp() const { return stamp_; }
 
