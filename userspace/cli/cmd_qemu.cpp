@@ -29,6 +29,7 @@ namespace vsteer::cli
 namespace
 {
 
+using namespace vsteer::check;
 using namespace vsteer::qemu;
 
 // Runs argv (PATH lookup), returns exit status and stdout+stderr; -1 if it could not start.

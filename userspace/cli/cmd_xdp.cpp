@@ -7,6 +7,7 @@
 #include "steering_objects.hpp"
 #include "xdp_control.hpp"
 #include "xdp_objects.hpp"
+#include "xdp_show.hpp"
 
 #include <cstdio>
 #include <iostream>

@@ -2,7 +2,6 @@
 #include "pin_dir.hpp"
 
 #include "error.hpp"
-#include "text.hpp"
 
 #include <bpf/bpf.h>
 #include <dirent.h>
@@ -27,13 +26,22 @@ constexpr __u32 kBpfFPathFd = 1U << 14;
 
 constexpr const char *kPinHint = "pin directories live on bpffs, e.g. /sys/fs/bpf/vsteer/TAP";
 
+// The '/'-separated fields of `path` (empty ones included).
+std::vector<std::string> split_path(std::string_view path)
+{
+	std::vector<std::string> out(1);
+	for (char c : path)
+		if (c == '/')
+			out.emplace_back();
+		else
+			out.back() += c;
+	return out;
+}
+
 // The components of a normalized absolute path.
 std::vector<std::string> components(const std::string &path)
 {
-	std::vector<std::string> out;
-	for (std::string_view c : text::split(std::string_view(path).substr(1), '/'))
-		out.emplace_back(c);
-	return out;
+	return split_path(std::string_view(path).substr(1));
 }
 
 bool on_bpffs(int fd)
@@ -142,7 +150,7 @@ std::string normalize_pin_path(const std::string &path, const std::string &what)
 		throw Error(EINVAL, what + " " + path, "is a relative path",
 		            "pass an absolute path on bpffs, e.g. /sys/fs/bpf/vsteer/TAP");
 	std::string out;
-	for (std::string_view c : text::split(path, '/')) {
+	for (const std::string &c : split_path(path)) {
 		if (c.empty())
 			continue; // "//" and a trailing "/"
 		if (c == "." || c == "..")
