@@ -25,6 +25,8 @@ MAIN_PKGS=(
 	# pahole: BTF of the baseline guest kernel (make xdp-vm-coexist)
 	dwarves
 	valgrind strace file rsync
+	# nlohmann-json: the tests parse --json output with it
+	nlohmann-json3-dev
 )
 
 missing() {

@@ -116,10 +116,24 @@ struct vsteer_stats {
 	__u64 by_queue[VSTEER_MAX_QUEUES];
 };
 
-/* What the loader remembers about the tap (the `meta` map, one entry). */
+/*
+ * The stamp of a pin set (the `meta` map, one entry; never read by the program).
+ * VSTEER_PIN_ABI counts changes of the pinned maps' layout or meaning: a vsteer
+ * refuses pins of a higher ABI, and pins whose maps differ from its own in type,
+ * key, value, size or flags. Pins from before the stamp have an 8-byte meta
+ * value (queues, 0) and ABI 0; their other maps are those of ABI 1.
+ */
+#define VSTEER_PIN_ABI 1
+#define VSTEER_META_V0_SIZE 8
+enum vsteer_prog_kind {
+	VSTEER_PROG_VSTEER = 1, /* tun_steering.bpf.c of the vsteer that pinned it */
+	VSTEER_PROG_QEMU = 2,   /* QEMU's own RSS program (vsteer qemu-object) */
+};
 struct vsteer_meta {
-	__u32 queues; /* queues the configuration was validated against */
-	__u32 reserved;
+	__u32 queues;       /* queues the configuration was validated against */
+	__u32 abi;          /* VSTEER_PIN_ABI of the vsteer that made the pins */
+	__u32 prog_kind;    /* enum vsteer_prog_kind */
+	__u32 prog_version; /* hash of the BPF object the pinned program came from */
 };
 
 /* Indices of the __sk_buff->cb words the steering program writes. */
@@ -153,6 +167,8 @@ VSTEER_STATIC_ASSERT(sizeof(struct vsteer_report_counters) == VSTEER_REPORT_COUN
                      "one counter per report value");
 VSTEER_STATIC_ASSERT(sizeof(struct vsteer_toeplitz_cache) <= 32768, "per-CPU value limit");
 VSTEER_STATIC_ASSERT(2 * VSTEER_TOEPLITZ_HALF == VSTEER_MAX_HASH_INPUT, "two halves cover the input");
+VSTEER_STATIC_ASSERT(sizeof(struct vsteer_meta) == 16, "meta stamp is 16 bytes");
+VSTEER_STATIC_ASSERT(offsetof(struct vsteer_meta, queues) == 0, "queues first, as in the 8-byte meta");
 
 /* ======================================================================== */
 /*

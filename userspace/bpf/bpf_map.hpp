@@ -4,6 +4,7 @@
 #pragma once
 
 #include "error.hpp"
+#include "pin_dir.hpp"
 #include "unique_fd.hpp"
 
 #include <bpf/bpf.h>
@@ -32,15 +33,8 @@ public:
 	BpfMap() = default;
 	// Takes ownership of `fd`; `name` is used in every error message.
 	BpfMap(UniqueFd fd, std::string name) : fd_(std::move(fd)), name_(std::move(name)) { check_sizes(); }
-	// Opens a pinned map.
-	static BpfMap from_pin(const std::string &path)
-	{
-		int fd = bpf_obj_get(path.c_str());
-		if (fd < 0)
-			throw_errno("map " + path, "open pinned map",
-			            "is the tap attached? (vsteer attach --tap NAME) and is bpffs mounted?");
-		return BpfMap(UniqueFd(fd), path);
-	}
+	// Opens a pinned map (through PinDir: its directory checked, no symbolic links).
+	static BpfMap from_pin(const std::string &path) { return BpfMap(open_pin(path), path); }
 	// Borrows a skeleton's map (dup'ed so the wrapper owns its copy).
 	static BpfMap from_libbpf(const bpf_map *m, const std::string &name)
 	{
@@ -59,11 +53,6 @@ public:
 	{
 		if (bpf_map_update_elem(fd_.get(), &key, &value, flags))
 			throw_errno("map " + name_, "update");
-	}
-	void pin(const std::string &path) const
-	{
-		if (bpf_obj_pin(fd_.get(), path.c_str()))
-			throw_errno("map " + name_, "pin at " + path);
 	}
 	int fd() const { return fd_.get(); }
 	const std::string &name() const { return name_; }
@@ -98,13 +87,7 @@ public:
 		if (info.value_size != sizeof(V) || info.type != BPF_MAP_TYPE_PERCPU_ARRAY)
 			throw Error(EINVAL, "map " + name_, "not a per-CPU array of the expected value size");
 	}
-	static PerCpuArray from_pin(const std::string &path)
-	{
-		int fd = bpf_obj_get(path.c_str());
-		if (fd < 0)
-			throw_errno("map " + path, "open pinned map");
-		return PerCpuArray(UniqueFd(fd), path);
-	}
+	static PerCpuArray from_pin(const std::string &path) { return PerCpuArray(open_pin(path), path); }
 	std::vector<V> get(uint32_t key) const
 	{
 		// The kernel copies round_up(value_size, 8) bytes per CPU.

@@ -32,11 +32,6 @@ namespace
 using namespace vsteer::check;
 using namespace vsteer::qemu;
 
-std::string pin_dir_for(const std::string &tap, const std::string &pin_dir)
-{
-	return pin_dir.empty() ? default_pin_dir(tap) : pin_dir;
-}
-
 // Runs argv (PATH lookup), returns exit status and stdout+stderr; -1 if it could not start.
 std::pair<int, std::string> run_capture(const std::vector<std::string> &argv)
 {
@@ -116,7 +111,7 @@ unsigned netdev_queues(const std::vector<std::string> &argv, const RssTarget &t)
 
 void run_qemu(const RunQemuOptions &o)
 {
-	const std::string dir = pin_dir_for(o.tap, o.pin_dir);
+	const TapPins p = TapPins::of(o.tap, o.pin_dir);
 	// A wrapper may come first (setpriv, taskset, ...): QEMU is the first word named
 	// qemu-system-* / qemu-kvm; the wrapper must keep fds open across its own exec.
 	size_t qpos = 0;
@@ -163,11 +158,22 @@ void run_qemu(const RunQemuOptions &o)
 			types = parse_device_help(out);
 	}
 
-	// 2. The objects: the pinned ones, or fresh ones that are pinned only once QEMU is sure to start.
-	bool reuse = SteeringObjects::is_pinned(dir);
-	if (!reuse)
-		ensure_bpffs();
-	SteeringObjects objs = reuse ? SteeringObjects::open_pinned(dir) : SteeringObjects::load();
+	// 2. The objects: the pinned ones, or fresh ones that are pinned only once QEMU is sure to
+	// start. The lock is held until exec (its fd is close-on-exec).
+	ensure_bpffs();
+	LockedPinRoot locked = lock_pin_root(p, PinLock::Mode::exclusive, true);
+	SteeringObjects::remove_stale_staging(locked.root);
+	auto dir = locked.dir(p);
+	const auto set = dir ? SteeringObjects::inspect(*dir) : SteeringObjects::PinSet::none;
+	if (set == SteeringObjects::PinSet::partial)
+		throw Error(EEXIST, p.path, "holds an incomplete set of vsteer pins",
+		            "left by an interrupted command or made by hand: `" + p.command("detach") +
+		                "` removes them");
+	const bool reuse = set == SteeringObjects::PinSet::complete;
+	SteeringObjects objs = reuse ? SteeringObjects::open_pinned(*dir, &p) : SteeringObjects::load();
+	const bool upgrade = reuse && objs.program_stale(); // pins of another vsteer build
+	if (upgrade)
+		objs.load_current_program();
 	EbpfRssFds orig{objs.prog_fd(), objs.config_fd(), objs.key_fd(), objs.table_fd()};
 	validate_ebpf_rss_fds(orig);
 	if (!reuse)
@@ -198,14 +204,19 @@ void run_qemu(const RunQemuOptions &o)
 		return;
 	}
 	if (!reuse)
-		objs.pin(dir);
+		objs.pin(locked.root, p.name);
+	else if (upgrade)
+		objs.replace_pinned_program(*dir);
 	std::fprintf(
 	    stderr,
 	    "vsteer run-qemu: QEMU %s, tap %s (%u queues), netdev %s, device %s, program id %u, pins %s%s, "
 	    "ebpf-rss-fds %d,%d,%d,%d\n",
 	    format_version(version).c_str(), o.tap.c_str(), queues, r.target.netdev_id.c_str(),
-	    r.target.driver.c_str(), objs.prog_id(), dir.c_str(), reuse ? " (reused)" : " (new)", fds[0],
-	    fds[1], fds[2], fds[3]);
+	    r.target.driver.c_str(), objs.prog_id(), p.path.c_str(),
+	    upgrade ? " (reused, program replaced by this vsteer's)"
+	    : reuse ? " (reused)"
+		    : " (new)",
+	    fds[0], fds[1], fds[2], fds[3]);
 	if (o.verbose)
 		std::fprintf(stderr, "vsteer run-qemu: exec %s\n", shell_join(r.argv).c_str());
 	std::fflush(nullptr);
@@ -216,7 +227,7 @@ void run_qemu(const RunQemuOptions &o)
 	execvp(a[0], a.data());
 	int err = errno;
 	if (!reuse)
-		SteeringObjects::unpin(dir);
+		SteeringObjects::unpin(locked.root, p.name);
 	throw Error(err, "QEMU binary " + r.argv[0], "exec");
 }
 
@@ -228,8 +239,12 @@ struct QmpAttachOptions {
 
 void qmp_attach(const QmpAttachOptions &o)
 {
-	const std::string dir = pin_dir_for(o.tap, o.pin_dir);
-	SteeringObjects objs = SteeringObjects::open_pinned(dir);
+	const TapPins p = TapPins::of(o.tap, o.pin_dir);
+	SteeringObjects objs = [&] {
+		LockedPinRoot locked = lock_pin_root(p, PinLock::Mode::shared, false);
+		return SteeringObjects::open_pinned(locked.require_dir(p), &p);
+	}();
+	const std::string &dir = p.path;
 	EbpfRssFds fds{objs.prog_fd(), objs.config_fd(), objs.key_fd(), objs.table_fd()};
 	validate_ebpf_rss_fds(fds);
 	QmpClient qmp = QmpClient::connect(o.qmp);
@@ -320,10 +335,13 @@ struct QemuObjectOptions {
 
 void qemu_object(const QemuObjectOptions &o)
 {
-	const std::string dir = pin_dir_for(o.tap, o.pin_dir);
-	if (SteeringObjects::is_pinned(dir))
-		throw Error(EEXIST, dir, "already holds pinned steering objects",
-		            "`vsteer detach --tap " + o.tap + "` first, or choose another --pin-dir");
+	const TapPins p = TapPins::of(o.tap, o.pin_dir);
+	ensure_bpffs();
+	LockedPinRoot locked = lock_pin_root(p, PinLock::Mode::exclusive, true);
+	SteeringObjects::remove_stale_staging(locked.root);
+	if (auto dir = locked.dir(p); dir && SteeringObjects::inspect(*dir) != SteeringObjects::PinSet::none)
+		throw Error(EEXIST, p.path, "already holds pinned steering objects",
+		            "`" + p.command("detach") + "` first, or choose another --pin-dir");
 	QmpClient qmp = QmpClient::connect(o.qmp);
 	Json ret;
 	try {
@@ -344,31 +362,19 @@ void qemu_object(const QemuObjectOptions &o)
 	}
 	// vsteer's own objects give the complete pin set; QEMU's program then shares their
 	// config, key and table maps and takes the place of vsteer's program in the pins.
-	ensure_bpffs();
 	SteeringObjects objs = SteeringObjects::load();
 	QemuProgram prog = load_qemu_rss_program(elf, objs.config_fd(), objs.key_fd(), objs.table_fd());
+	const uint32_t prog_id = prog.id;
 	unsigned queues = o.queues;
 	if (!queues)
 		if (auto info = query_tap(o.tap); info && info->queues)
 			queues = info->queues;
 	objs.write_config(default_config(queues ? queues : 1));
-	const std::string staging = dir + "_qemu_object";
-	SteeringObjects::unpin(staging);
-	objs.pin(staging);
-	try {
-		std::string prog_pin = staging + "/" + VSTEER_PIN_PROG;
-		if (::unlink(prog_pin.c_str()))
-			throw_errno(prog_pin, "replace vsteer's program pin");
-		if (bpf_obj_pin(prog.prog.get(), prog_pin.c_str()))
-			throw_errno(prog_pin, "pin QEMU's program");
-		if (::rename(staging.c_str(), dir.c_str()))
-			throw_errno(dir, "move pins into place",
-			            "the directory exists; `vsteer detach --tap " + o.tap + "` first");
-	} catch (...) {
-		rethrow_after_undo("pins in " + staging, [&] { SteeringObjects::unpin(staging); });
-	}
+	objs.use_program(std::move(prog.prog), VSTEER_PROG_QEMU, bpf_object_version(elf.data(), elf.size()));
+	objs.pin(locked.root, p.name);
+	const std::string &dir = p.path;
 	std::printf("pinned QEMU %s's RSS program '%s' (id %u, %zu-byte object) with vsteer's maps in %s\n",
-	            qmp.qemu_version().c_str(), prog.name.c_str(), prog.id, elf.size(), dir.c_str());
+	            qmp.qemu_version().c_str(), prog.name.c_str(), prog_id, elf.size(), dir.c_str());
 	std::printf("QEMU's program keeps no counters: the stats in `vsteer show` stay 0 with it\n");
 }
 
@@ -387,7 +393,8 @@ uint32_t map_id(int fd)
 
 void run_check(const CheckOptions &o)
 {
-	const std::string dir = pin_dir_for(o.tap, o.pin_dir);
+	const TapPins p = TapPins::of(o.tap, o.pin_dir);
+	const std::string &dir = p.path;
 	const std::string xdp_dir = o.xdp_pin_dir.empty() ? default_xdp_pin_dir() : o.xdp_pin_dir;
 	CheckInput in;
 	in.tap = o.tap;
@@ -395,10 +402,13 @@ void run_check(const CheckOptions &o)
 	in.info = query_tap(o.tap);
 	std::unique_ptr<SteeringObjects> objs;
 	if (!SteeringObjects::is_pinned(dir)) {
-		in.pin_problem = "no complete pin set in " + dir + " (vsteer attach / run-qemu create it)";
+		in.pin_problem = "no complete pin set in " + dir + " (`" + p.command("attach") +
+		                 "` or vsteer run-qemu create it)";
 	} else {
 		try {
-			objs = std::make_unique<SteeringObjects>(SteeringObjects::open_pinned(dir));
+			LockedPinRoot locked = lock_pin_root(p, PinLock::Mode::shared, false);
+			objs = std::make_unique<SteeringObjects>(
+			    SteeringObjects::open_pinned(locked.require_dir(p), &p));
 			validate_ebpf_rss_fds(
 			    {objs->prog_fd(), objs->config_fd(), objs->key_fd(), objs->table_fd()});
 			in.config = objs->read_config();

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <iostream>
 #include <optional>
+#include <utility>
 
 namespace vsteer::cli
 {
@@ -19,7 +20,7 @@ namespace
 struct TapOptions {
 	std::string tap;
 	std::string pin_dir;
-	std::string dir() const { return pin_dir.empty() ? default_pin_dir(tap) : pin_dir; }
+	TapPins pins() const { return TapPins::of(tap, pin_dir); }
 };
 
 void add_tap_options(CLI::App *cmd, TapOptions &o)
@@ -69,7 +70,11 @@ struct AttachOptions : TapOptions {
 void run_attach(const AttachOptions &o)
 {
 	ensure_bpffs();
-	const std::string dir = o.dir();
+	const TapPins p = o.pins();
+	// Everything below, from the first look at the tap and the pins to the last change, under
+	// the lock: a concurrent attach of the same tap waits and then finds it attached.
+	LockedPinRoot locked = lock_pin_root(p, PinLock::Mode::exclusive, true);
+	SteeringObjects::remove_stale_staging(locked.root);
 	bool created_tap = false;
 	auto info = query_tap(o.tap);
 	if (!info) {
@@ -86,32 +91,53 @@ void run_attach(const AttachOptions &o)
 		if (!info->is_tap)
 			throw Error(EINVAL, "device " + o.tap, "is a tun (layer 3) device",
 			            "steering needs a tap");
-		bool reused = SteeringObjects::is_pinned(dir);
-		SteeringObjects objs = reused ? SteeringObjects::open_pinned(dir) : SteeringObjects::load();
+		auto dir = locked.dir(p);
+		const auto set = dir ? SteeringObjects::inspect(*dir) : SteeringObjects::PinSet::none;
+		if (set == SteeringObjects::PinSet::partial)
+			throw Error(EEXIST, p.path, "holds an incomplete set of vsteer pins",
+			            "left by an interrupted command or made by hand: `" +
+			                p.command("detach") + "` removes them, then attach again");
+		if (dir && set == SteeringObjects::PinSet::none && !dir->entries().empty())
+			throw Error(EEXIST, p.path, "holds other entries and no vsteer pins",
+			            "choose an empty or new --pin-dir");
+		const bool reused = set == SteeringObjects::PinSet::complete;
+		SteeringObjects objs =
+		    reused ? SteeringObjects::open_pinned(*dir, &p) : SteeringObjects::load();
 		unsigned queues = effective_queues(*info, o.queues, reused ? objs.queues() : 0);
+		bool upgraded = false;
 		if (reused) {
 			try {
 				objs.read_config().validate(queues);
 			} catch (const ConfigError &e) {
-				throw Error(EINVAL, "pinned configuration in " + dir, e.what(),
-				            "fix it with `vsteer set --tap " + o.tap + "` first");
+				throw Error(EINVAL, "pinned configuration in " + p.path, e.what(),
+				            "fix it with `" + p.command("set") + "` first");
+			}
+			// Pins of another vsteer build: its program is replaced, the maps (the policy)
+			// stay; the tap switches programs atomically below.
+			if (objs.program_stale()) {
+				objs.load_current_program();
+				upgraded = true;
 			}
 		} else {
 			objs.write_config(default_config(queues));
 			objs.set_queues(queues);
-			objs.pin(dir);
+			objs.pin(locked.root, p.name);
 		}
 		try {
 			attach_steering(o.tap, objs.prog_fd(), o.hash_report);
 		} catch (...) {
-			rethrow_after_undo("pins in " + dir, [&] {
+			rethrow_after_undo("pins in " + p.path, [&] {
 				if (!reused)
-					SteeringObjects::unpin(dir);
+					SteeringObjects::unpin(locked.root, p.name);
 			});
 		}
+		if (upgraded)
+			objs.replace_pinned_program(*dir);
 		std::printf("attached steering program (id %u) to %s: %u queues, pins in %s%s%s\n",
-		            objs.prog_id(), o.tap.c_str(), queues, dir.c_str(),
-		            reused ? " (reused, configuration kept)" : "",
+		            objs.prog_id(), o.tap.c_str(), queues, p.path.c_str(),
+		            upgraded ? " (reused, program replaced by this vsteer's, configuration kept)"
+		            : reused ? " (reused, configuration kept)"
+		                     : "",
 		            o.hash_report ? ", hash reporting on" : "");
 	} catch (...) {
 		rethrow_after_undo("tap " + o.tap, [&] {
@@ -130,15 +156,26 @@ struct SetOptions : TapOptions {
 
 void run_set(const SetOptions &o)
 {
-	SteeringObjects objs = SteeringObjects::open_pinned(o.dir());
+	const TapPins p = o.pins();
+	// Read, check and write under the lock: two concurrent sets apply one after the other.
+	LockedPinRoot locked = lock_pin_root(p, PinLock::Mode::exclusive, false);
+	SteeringObjects objs = SteeringObjects::open_pinned(locked.require_dir(p), &p);
 	RssConfig c = objs.read_config();
 	auto info = query_tap(o.tap);
 	unsigned queues = o.queues.value_or(0);
+	const std::string force_hint = "--force to write it for queues not attached yet (then `" +
+	                               p.command("check") + "` names every entry beyond the attached ones)";
 	if (info && !o.force)
-		refuse_unattached_queues(
-		    *info, queues,
-		    "--force to write it for queues not attached yet (then `vsteer check --tap " + o.tap +
-			"` names every entry beyond the attached ones)");
+		refuse_unattached_queues(*info, queues, force_hint);
+	// With no queue attached, the count attach recorded in the pins is the limit, as the
+	// attached queues are otherwise: attach validates the pins against it.
+	if ((!info || !info->queues) && objs.queues() && queues > objs.queues() && !o.force)
+		throw Error(
+		    EINVAL, "tap " + o.tap,
+		    "--queues " + std::to_string(queues) + " but no queues are attached and the pins in " +
+			p.path + " were set up for " + std::to_string(objs.queues()),
+		    "pass --queues " + std::to_string(objs.queues()) + " or less, or --force to record " +
+			std::to_string(queues) + " queues in the pins");
 	if (!queues)
 		queues = info && info->queues ? info->queues : objs.queues();
 	// Parse errors name the tap too, like the validation below.
@@ -162,6 +199,8 @@ void run_set(const SetOptions &o)
 		throw Error(EINVAL, "tap " + o.tap, e.what(), "nothing was changed");
 	}
 	objs.write_config(c);
+	if (o.force) // the count the configuration was validated against, for the next attach
+		objs.set_queues(queues);
 	std::printf("%s: key %s, types %s, table %zu entries, unclassified queue %u\n", o.tap.c_str(),
 	            format_key(c.key).c_str(), format_hash_types(c.hash_types).c_str(), c.table.size(),
 	            c.unclassified_queue);
@@ -172,12 +211,13 @@ struct ShowOptions : TapOptions {
 	bool json = false;
 };
 
-void show_json(const ShowOptions &o, const std::optional<TapInfo> &info, const SteeringObjects &objs)
+void show_json(const ShowOptions &o, const TapPins &p, const std::optional<TapInfo> &info,
+               const SteeringObjects &objs)
 {
 	RssConfig c = objs.read_config();
 	StatsTotals s = objs.read_stats();
 	JsonWriter j;
-	j.begin_object().value("tap", o.tap).value("pin_dir", o.dir()).value("prog_id", objs.prog_id());
+	j.begin_object().value("tap", o.tap).value("pin_dir", p.path).value("prog_id", objs.prog_id());
 	j.value("tap_present", info.has_value());
 	if (info) {
 		j.value("queues", info->queues)
@@ -205,7 +245,8 @@ void show_json(const ShowOptions &o, const std::optional<TapInfo> &info, const S
 	std::cout << j.str();
 }
 
-void show_text(const ShowOptions &o, const std::optional<TapInfo> &info, const SteeringObjects &objs)
+void show_text(const ShowOptions &o, const TapPins &p, const std::optional<TapInfo> &info,
+               const SteeringObjects &objs)
 {
 	RssConfig c = objs.read_config();
 	StatsTotals s = objs.read_stats();
@@ -215,7 +256,9 @@ void show_text(const ShowOptions &o, const std::optional<TapInfo> &info, const S
 		            info->multi_queue ? ", multiqueue" : "", info->vnet_hdr ? ", vnet_hdr" : "");
 	else
 		std::printf(": (not present in this network namespace)\n");
-	std::printf("  program id %u, pins in %s\n", objs.prog_id(), o.dir().c_str());
+	std::printf("  program id %u, pins in %s%s\n", objs.prog_id(), p.path.c_str(),
+	            objs.program_stale() ? " (made by another vsteer build: attach replaces the program)"
+	                                 : "");
 	if (info) {
 		auto report = query_hash_report(o.tap);
 		std::printf("  hash report  %s\n", !report   ? "not supported by this kernel"
@@ -244,34 +287,44 @@ void show_text(const ShowOptions &o, const std::optional<TapInfo> &info, const S
 
 void run_show(const ShowOptions &o)
 {
-	SteeringObjects objs = SteeringObjects::open_pinned(o.dir());
+	const TapPins p = o.pins();
+	LockedPinRoot locked = lock_pin_root(p, PinLock::Mode::shared, false); // one whole policy
+	SteeringObjects objs = SteeringObjects::open_pinned(locked.require_dir(p), &p);
 	auto info = query_tap(o.tap);
 	if (o.json)
-		show_json(o, info, objs);
+		show_json(o, p, info, objs);
 	else
-		show_text(o, info, objs);
+		show_text(o, p, info, objs);
 }
 
 // ---------------------------------------------------------------- list
 void run_list(bool json)
 {
-	namespace fs = std::filesystem;
-	std::vector<std::string> taps;
-	std::error_code ec;
-	for (const auto &e : fs::directory_iterator(kPinRoot, ec))
-		if (e.is_directory() && e.path().filename().string().rfind("_staging_", 0) != 0 &&
-		    SteeringObjects::is_pinned(e.path().string()))
-			taps.push_back(e.path().filename().string());
-	std::sort(taps.begin(), taps.end());
+	std::vector<std::pair<std::string, RssConfig>> taps;
+	std::optional<PinDir> root = PinDir::open_if_exists(kPinRoot);
+	std::optional<PinLock> lock;
+	if (root)
+		lock.emplace(*root, PinLock::Mode::shared);
+	for (const auto &name : root ? root->entries() : std::vector<std::string>{}) {
+		if (name.rfind("_staging_", 0) == 0)
+			continue;
+		try {
+			auto dir = root->child(name);
+			if (dir && SteeringObjects::inspect(*dir) == SteeringObjects::PinSet::complete)
+				taps.emplace_back(name, SteeringObjects::open_pinned(*dir).read_config());
+		} catch (const Error &e) { // a directory PinDir refuses, pins of another layout
+			std::fprintf(stderr, "vsteer list: skipping %s\n", e.what());
+		}
+	}
+	std::sort(taps.begin(), taps.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
 	JsonWriter j;
 	j.begin_array();
-	for (const auto &tap : taps) {
+	for (const auto &[tap, c] : taps) {
 		std::optional<TapInfo> info;
 		try {
 			info = query_tap(tap);
 		} catch (const std::exception &) {
 		}
-		RssConfig c = SteeringObjects::open_pinned(default_pin_dir(tap)).read_config();
 		if (json) {
 			j.begin_object().value("tap", tap).value("tap_present", info.has_value());
 			j.value("queues", info ? info->queues : 0u).value("table_len", c.table.size());
@@ -295,16 +348,27 @@ struct DetachOptions : TapOptions {
 
 void run_detach(const DetachOptions &o)
 {
-	const std::string dir = o.dir();
-	bool pinned = SteeringObjects::is_pinned(dir);
+	const TapPins p = o.pins();
+	// The pin directory is checked before anything is detached: a --pin-dir that holds no
+	// vsteer pins (a typo, an unrelated directory) changes nothing.
+	auto root = PinDir::open_if_exists(p.root);
+	std::optional<PinLock> lock;
+	if (root)
+		lock.emplace(*root, PinLock::Mode::exclusive);
+	auto dir = root ? root->child(p.name) : std::nullopt;
+	const auto set = dir ? SteeringObjects::inspect(*dir) : SteeringObjects::PinSet::none;
+	if (set == SteeringObjects::PinSet::none && (p.custom || dir))
+		throw Error(ENOENT, p.path, dir ? "holds no vsteer pins" : "no such pin directory",
+		            "nothing was detached; check --pin-dir (`vsteer show --tap " + o.tap +
+		                " --pin-dir DIR` names a tap's pins)");
 	auto info = query_tap(o.tap);
-	if (!info && !pinned)
-		throw Error(ENOENT, "tap " + o.tap, "neither the device nor pins in " + dir + " exist",
+	if (!info && set == SteeringObjects::PinSet::none)
+		throw Error(ENOENT, "tap " + o.tap, "neither the device nor pins in " + p.path + " exist",
 		            "nothing to detach");
 	if (info)
 		detach_steering(o.tap);
-	if (!o.keep_pins)
-		SteeringObjects::unpin(dir);
+	if (!o.keep_pins && set != SteeringObjects::PinSet::none)
+		SteeringObjects::unpin(*root, p.name);
 	std::printf("detached %s%s\n", o.tap.c_str(), o.keep_pins ? " (pins kept)" : "");
 }
 

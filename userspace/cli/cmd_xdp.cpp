@@ -3,6 +3,8 @@
 // (docs/xdp.md). Every command validates its input completely before changing anything.
 #include "commands.hpp"
 #include "error.hpp"
+#include "pin_dir.hpp"
+#include "steering_objects.hpp"
 #include "xdp_control.hpp"
 #include "xdp_objects.hpp"
 #include "xdp_show.hpp"
@@ -18,7 +20,20 @@ namespace
 
 struct Common {
 	std::string pin_dir;
-	std::string dir() const { return pin_dir.empty() ? default_xdp_pin_dir() : pin_dir; }
+	std::string dir() const
+	{
+		return normalize_pin_path(pin_dir.empty() ? default_xdp_pin_dir() : pin_dir);
+	}
+	// Commands that change the classifier's pins hold the lock of their pin root, as the tap
+	// commands do (docs/pins.md): two `vm add` never take the same slot.
+	PinLock lock() const
+	{
+		ensure_bpffs();
+		const std::string d = dir();
+		const size_t slash = d.rfind('/');
+		return PinLock(PinDir::create(slash == 0 ? "/" : d.substr(0, slash)),
+		               PinLock::Mode::exclusive);
+	}
 };
 
 void add_pin_dir(CLI::App *cmd, Common &c)
@@ -53,6 +68,7 @@ struct XdpShowOpts : Common {
 
 void run_xdp_attach(const XdpAttachOpts &o)
 {
+	const PinLock lock = o.lock();
 	std::optional<XdpMode> mode;
 	if (!o.mode.empty())
 		mode = parse_mode(o.mode);
@@ -68,6 +84,7 @@ void run_xdp_attach(const XdpAttachOpts &o)
 
 void run_xdp_detach(const XdpDetachOpts &o)
 {
+	const PinLock lock = o.lock();
 	xdp_detach(o.dev);
 	std::printf("%s: classifier detached\n", o.dev.c_str());
 	if (o.unpin) {
@@ -114,6 +131,7 @@ void run_vm_add(const VmAddOpts &o)
 	spec.action = parse_vm_action(o.action);
 	spec.rss_pin_dir = o.rss_pins;
 	spec.eastwest = o.eastwest;
+	const PinLock lock = o.lock();
 	XdpMaps maps = XdpMaps::create_or_open(o.dir());
 	XdpControl ctl(maps);
 	uint32_t id = ctl.add_vm(spec);
@@ -122,6 +140,7 @@ void run_vm_add(const VmAddOpts &o)
 
 void run_vm_del(const VmDelOpts &o)
 {
+	const PinLock lock = o.lock();
 	XdpMaps maps = XdpMaps::open_pinned(o.dir());
 	XdpControl ctl(maps);
 	ctl.del_vm(o.name);
@@ -141,6 +160,7 @@ void run_rule_add(const RuleAddOpts &o)
 {
 	RuleMatch m = parse_match(o.match);
 	RuleTarget t = parse_rule_action(o.action);
+	const PinLock lock = o.lock();
 	XdpMaps maps = XdpMaps::open_pinned(o.dir());
 	XdpControl ctl(maps);
 	uint32_t id = ctl.add_rule(m, t);
@@ -154,6 +174,7 @@ void run_rule_del(const RuleDelOpts &o)
 	std::optional<RuleMatch> m;
 	if (!o.match.empty())
 		m = parse_match(o.match);
+	const PinLock lock = o.lock();
 	XdpMaps maps = XdpMaps::open_pinned(o.dir());
 	XdpControl ctl(maps);
 	if (m)

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // The steering program and its maps for one tap, loaded from the skeleton or opened from
 // their pins. The pin directory holds prog, config, toeplitz_key, indirection_table,
-// toeplitz_cache and stats (names in vsteer_abi.h); it appears whole or not at all.
+// toeplitz_cache, stats and meta (names in vsteer_abi.h); it appears whole or not at all.
+// meta carries the stamp of the pin set (layout ABI, which program, which version of it):
+// docs/pins.md.
 #pragma once
 
 #include "bpf_map.hpp"
+#include "pin_dir.hpp"
 #include "rss_config.hpp"
 #include "unique_fd.hpp"
 #include "vsteer_abi.h"
@@ -21,6 +24,35 @@ std::string default_pin_dir(const std::string &tap);
 // Mounts bpffs on /sys/fs/bpf if it is not a bpf mount yet.
 void ensure_bpffs();
 
+// Where a tap's pins live: `root`/`name`, by default /sys/fs/bpf/vsteer/TAP; `custom` when
+// --pin-dir chose the place.
+struct TapPins {
+	std::string tap, root, name, path;
+	bool custom = false;
+	// Checks the tap name and the --pin-dir option (empty: the default) and splits the path.
+	static TapPins of(const std::string &tap, const std::string &pin_dir_option);
+	// "vsteer VERB --tap T" with the --pin-dir in use, for hints.
+	std::string command(const std::string &verb) const;
+};
+
+// The root of a tap's pins, opened (created with `create`) and locked: every command that
+// changes a pin set holds the lock exclusively from its first look at the pins to its last
+// change, readers that must see a whole policy hold it shared.
+struct LockedPinRoot {
+	PinDir root;
+	PinLock lock;
+	// The tap's pin directory, if it exists.
+	std::optional<PinDir> dir(const TapPins &p) const { return root.child(p.name); }
+	// The tap's pin directory, or an Error that says how to create it.
+	PinDir require_dir(const TapPins &p) const;
+};
+LockedPinRoot lock_pin_root(const TapPins &p, PinLock::Mode mode, bool create);
+
+// The version stamp of a BPF object (a hash of its ELF bytes).
+uint32_t bpf_object_version(const void *elf, size_t size);
+// The version of the steering program this vsteer carries.
+uint32_t steering_program_version();
+
 // Counters summed over CPUs.
 struct StatsTotals {
 	uint64_t packets = 0, bytes = 0, table_rebuilds = 0, not_redirected = 0;
@@ -31,21 +63,45 @@ struct StatsTotals {
 class SteeringObjects
 {
 public:
-	// Loads a fresh program and maps (not pinned).
+	// Loads a fresh program and maps (not pinned), stamped with this vsteer's version.
 	static SteeringObjects load();
-	// Opens the objects pinned in `dir`; throws an Error naming the missing pin.
+	// Opens the objects pinned in `dir`. Throws an Error naming the missing pin or, for pins
+	// of another layout, the difference; hints name `who`'s commands (with its --pin-dir).
+	static SteeringObjects open_pinned(const PinDir &dir, const TapPins *who = nullptr);
 	static SteeringObjects open_pinned(const std::string &dir);
-	// True if `dir` holds a complete set of pins.
-	static bool is_pinned(const std::string &dir);
-	// Removes the pins and the directory (missing pins are not an error).
-	static void unpin(const std::string &dir);
 
-	// Pins every object under `dir` atomically: into a temporary sibling, then rename(2).
-	void pin(const std::string &dir) const;
+	// How much of a pin set a directory holds.
+	enum class PinSet { none, partial, complete };
+	static PinSet inspect(const PinDir &dir);
+	static bool is_pinned(const std::string &dir);
+	// Removes vsteer's pins from `root`/`name`, then the directory if that left it empty.
+	// A directory without any of vsteer's pins is left alone. False if nothing was removed.
+	static bool unpin(const PinDir &root, const std::string &name);
+	static void unpin(const std::string &dir);
+	// Removes the staging directories (see pin) of processes that no longer exist; call with
+	// the root's PinLock held. Returns how many it removed.
+	static unsigned remove_stale_staging(const PinDir &root);
+
+	// Pins every object as `root`/`name` atomically: into a staging sibling
+	// _staging_<pid>_<name>, then rename(2). Call with the root's PinLock held.
+	void pin(const PinDir &root, const std::string &name) const;
+
+	// The pinned program is this vsteer's own program of an older or newer build (the
+	// stamp differs). QEMU's program (qemu-object) is never stale.
+	bool program_stale() const;
+	// Loads this vsteer's program on the same maps (they keep the policy and counters).
+	// The tap keeps the old program until the new one is attached; replace_pinned_program
+	// then puts it into the pins.
+	void load_current_program();
+	// Atomically replaces the pinned program (and the stamp) in `dir` with this object's.
+	void replace_pinned_program(const PinDir &dir);
+	// Takes another program (QEMU's, qemu-object) in place of vsteer's before pin().
+	void use_program(UniqueFd prog, uint32_t kind, uint32_t version);
 
 	RssConfig read_config() const;
-	// Live update: table entries first, then the key, then the config word that makes the
-	// new length visible, so a packet never indexes entries that are not written yet.
+	// Live update of the whole policy through the mmapped maps (no syscall between the first
+	// and the last store): table entries first, then the key, then the config word that
+	// makes the new length visible, so a packet never indexes entries that are not written.
 	void write_config(const RssConfig &c);
 	StatsTotals read_stats() const;
 
@@ -55,8 +111,9 @@ public:
 	int table_fd() const { return table_.fd(); }
 	uint32_t prog_id() const;
 	// Queues the configuration was last validated against (0: unknown).
-	unsigned queues() const { return meta_.get(0).queues; }
-	void set_queues(unsigned n) { meta_.set(0, vsteer_meta{n, 0}); }
+	unsigned queues() const;
+	void set_queues(unsigned n);
+	const vsteer_meta &stamp() const { return stamp_; }
 
 private:
 	UniqueFd prog_;
@@ -65,7 +122,9 @@ private:
 	BpfMap<uint32_t, uint16_t> table_;
 	PerCpuArray<vsteer_toeplitz_cache> cache_;
 	PerCpuArray<vsteer_stats> stats_;
-	BpfMap<uint32_t, vsteer_meta> meta_;
+	UniqueFd meta_;
+	vsteer_meta stamp_{};
+	bool meta_replaced_ = false; // load_current_program made a meta map of the current layout
 };
 
 } // namespace vsteer

@@ -19,6 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstring>
 #include <vector>
 
@@ -195,11 +196,19 @@ TapInfo require_tap(const std::string &tap)
 
 } // namespace
 
+void check_interface_name(const std::string &name)
+{
+	bool ok = !name.empty() && name.size() < IFNAMSIZ && name != "." && name != "..";
+	for (char c : name)
+		ok = ok && c != '/' && c != ':' && c != '\0' && !std::isspace(static_cast<unsigned char>(c));
+	if (!ok)
+		throw Error(EINVAL, "tap '" + name + "'", "invalid interface name",
+		            "names are 1..15 bytes without '/', ':' or whitespace, and not . or ..");
+}
+
 std::optional<TapInfo> query_tap(const std::string &name)
 {
-	if (name.empty() || name.size() >= IFNAMSIZ)
-		throw Error(EINVAL, "tap '" + name + "'", "invalid interface name",
-		            "names are 1..15 characters");
+	check_interface_name(name);
 	std::vector<char> buf = rtnl_getlink(name);
 	auto *nh = reinterpret_cast<const nlmsghdr *>(buf.data());
 	if (!NLMSG_OK(nh, buf.size()))

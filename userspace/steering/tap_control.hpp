@@ -23,6 +23,10 @@ struct TapInfo {
 	unsigned disabled_queues = 0; // detached with TUNSETQUEUE
 };
 
+// Throws Error unless `name` is a name the kernel accepts for an interface (1..15 bytes,
+// no '/', ':' or whitespace, not "." or ".."): it also names the tap's pin directory.
+void check_interface_name(const std::string &name);
+
 // nullopt if no such device; throws if the device exists but is not a tun/tap.
 std::optional<TapInfo> query_tap(const std::string &name);
 

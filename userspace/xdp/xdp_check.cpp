@@ -386,8 +386,14 @@ XdpCheckInput read_xdp_state(const std::string &tap, const std::string &pin_dir)
 {
 	XdpCheckInput x;
 	x.pin_dir = pin_dir;
-	if (!XdpMaps::is_pinned(pin_dir))
+	try {
+		if (!XdpMaps::is_pinned(pin_dir))
+			return x;
+	} catch (const std::exception &e) { // a pin directory PinDir refuses
+		x.present = true;
+		x.problem = e.what();
 		return x;
+	}
 	x.present = true;
 	try {
 		XdpMaps maps = XdpMaps::open_pinned(pin_dir);

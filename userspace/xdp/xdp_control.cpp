@@ -497,19 +497,23 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 	std::optional<BpfMap<uint32_t, uint16_t>> pin_table;
 	const bool needs_policy = spec.action == VSTEER_XDP_CPU || spec.action == VSTEER_XDP_CPU_PASS;
 	if (!policy) {
-		std::string dir = spec.rss_pin_dir.empty() ? default_pin_dir(spec.tap) : spec.rss_pin_dir;
-		auto present = [&](const char *n) { return access((dir + "/" + n).c_str(), F_OK) == 0; };
+		const TapPins tp = TapPins::of(spec.tap, spec.rss_pin_dir);
+		const std::string &dir = tp.path;
+		auto pins = PinDir::open_if_exists(dir);
+		auto present = [&](const char *n) { return pins && pins->has(n); };
 		if (present(VSTEER_PIN_CONFIG) && present(VSTEER_PIN_KEY) && present(VSTEER_PIN_TABLE)) {
-			pin_cfg =
-			    BpfMap<uint32_t, vsteer_rss_config>::from_pin(dir + "/" + VSTEER_PIN_CONFIG);
-			pin_key = BpfMap<uint32_t, vsteer_toeplitz_key>::from_pin(dir + "/" + VSTEER_PIN_KEY);
-			pin_table = BpfMap<uint32_t, uint16_t>::from_pin(dir + "/" + VSTEER_PIN_TABLE);
+			auto map = [&](auto &slot, const char *n) {
+				slot.emplace(pins->get(n), pins->path_of(n));
+			};
+			map(pin_cfg, VSTEER_PIN_CONFIG);
+			map(pin_key, VSTEER_PIN_KEY);
+			map(pin_table, VSTEER_PIN_TABLE);
 			policy = RssPolicyFds{pin_cfg->fd(), pin_key->fd(), pin_table->fd()};
 		} else if (needs_policy) {
-			throw ConfigError(
-			    "tap " + q(spec.tap) + " has no RSS policy pinned at " + dir +
-			    " (config, toeplitz_key, indirection_table); run `vsteer attach --tap " +
-			    spec.tap + "` first (or give --rss-pins DIR, or use --action tap)");
+			throw ConfigError("tap " + q(spec.tap) + " has no RSS policy pinned at " + dir +
+			                  " (config, toeplitz_key, indirection_table); run `" +
+			                  tp.command("attach") +
+			                  "` first (or give --rss-pins DIR, or use --action tap)");
 		}
 	}
 

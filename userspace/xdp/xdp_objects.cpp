@@ -96,19 +96,10 @@ void quiet_libxdp()
 	}
 }
 
-UniqueFd open_pin(const std::string &dir, const char *name)
+template <typename M> M pinned(const PinDir &dir, const char *name)
 {
-	std::string path = dir + "/" + name;
-	int fd = bpf_obj_get(path.c_str());
-	if (fd < 0)
-		throw_errno(path, "open pinned XDP map",
-		            "create the classifier's maps first (`vsteer xdp attach` or `vsteer vm add`)");
-	return UniqueFd(fd);
-}
-
-template <typename M> M pinned(const std::string &dir, const char *name)
-{
-	return M(open_pin(dir, name), dir + "/" + name);
+	return M(dir.get(name, "create the classifier's maps first (`vsteer xdp attach` or `vsteer vm add`)"),
+	         dir.path_of(name));
 }
 
 template <typename M> M dup_map(const bpf_map *m, const char *name)
@@ -128,11 +119,7 @@ unsigned ifindex_of(const std::string &dev)
 void mkdir_p(const std::string &dir)
 {
 	ensure_bpffs();
-	std::error_code ec;
-	fs::create_directories(dir, ec);
-	if (ec)
-		throw Error(ec.value(), dir, "create the XDP pin directory",
-		            "is /sys/fs/bpf a bpf filesystem?");
+	PinDir::create(dir);
 }
 
 void configure_skeleton(::xdp_classify *skel)
@@ -149,15 +136,15 @@ void configure_skeleton(::xdp_classify *skel)
 // others keep their pin path and are created and pinned by libbpf at load.
 void reuse_pins(bpf_object *obj, const std::string &dir)
 {
+	const PinDir pins = PinDir::open(dir);
 	bpf_map *map;
 	bpf_object__for_each_map(map, obj)
 	{
-		std::string path = dir + "/" + bpf_map__name(map);
-		int fd = bpf_obj_get(path.c_str());
-		if (fd < 0)
+		const char *name = bpf_map__name(map);
+		if (!pins.has(name))
 			continue;
-		int err = bpf_map__reuse_fd(map, fd);
-		::close(fd);
+		const std::string path = pins.path_of(name);
+		int err = bpf_map__reuse_fd(map, pins.get(name).get());
 		if (err)
 			throw Error(-err, path, "reuse the pinned map",
 			            "remove it with `vsteer xdp detach --unpin`");
@@ -306,18 +293,20 @@ std::vector<unsigned> online_cpus()
 	return cpus;
 }
 
-bool XdpMaps::is_pinned(const std::string &dir)
+bool XdpMaps::is_pinned(const std::string &path)
 {
+	auto dir = PinDir::open_if_exists(path);
 	for (const char *name : kMapNames)
-		if (access((dir + "/" + name).c_str(), F_OK))
+		if (!dir || !dir->has(name))
 			return false;
 	return true;
 }
 
-XdpMaps XdpMaps::open_pinned(const std::string &dir)
+XdpMaps XdpMaps::open_pinned(const std::string &path)
 {
+	const PinDir dir = PinDir::open(path);
 	XdpMaps m;
-	m.dir = dir;
+	m.dir = dir.path();
 	m.vms = pinned<decltype(m.vms)>(dir, "xdp_vms");
 	m.macs = pinned<decltype(m.macs)>(dir, "xdp_macs");
 	m.prefix4 = pinned<decltype(m.prefix4)>(dir, "xdp_prefix4");
