@@ -57,15 +57,16 @@ SteeringObjects SteeringObjects::load()
 		            "needs root (CAP_BPF, CAP_NET_ADMIN) and a kernel with bpf_loop (5.17+)");
 	SteeringObjects o;
 	try {
-		o.prog_ = UniqueFd(dup_fd(bpf_program__fd(skel->progs.vsteer_tun_steering), "prog"));
+		o.prog_ = UniqueFd(
+		    dup_fd(bpf_program__fd(skel->progs.vsteer_tun_steering), "program vsteer_tun_steering"));
 		o.config_ = decltype(o.config_)::from_libbpf(skel->maps.config, "config");
 		o.key_ = decltype(o.key_)::from_libbpf(skel->maps.toeplitz_key, "toeplitz_key");
 		o.table_ = decltype(o.table_)::from_libbpf(skel->maps.indirection_table, "indirection_table");
 		o.cache_ = PerCpuArray<vsteer_toeplitz_cache>(
-		    UniqueFd(dup_fd(bpf_map__fd(skel->maps.toeplitz_cache), "toeplitz_cache")),
+		    UniqueFd(dup_fd(bpf_map__fd(skel->maps.toeplitz_cache), "map toeplitz_cache")),
 		    "toeplitz_cache");
-		o.stats_ = PerCpuArray<vsteer_stats>(UniqueFd(dup_fd(bpf_map__fd(skel->maps.stats), "stats")),
-		                                     "stats");
+		o.stats_ = PerCpuArray<vsteer_stats>(
+		    UniqueFd(dup_fd(bpf_map__fd(skel->maps.stats), "map stats")), "stats");
 		o.meta_ = decltype(o.meta_)::from_libbpf(skel->maps.meta, "meta");
 	} catch (...) {
 		tun_steering::destroy(skel);
