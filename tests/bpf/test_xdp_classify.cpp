@@ -122,7 +122,9 @@ struct Fixture {
 		tap = ctl.add_vm({.name = "t",
 		                  .tap = "tapt",
 		                  .macs = {kMacTap},
-		                  .prefixes = {parse_prefix("fd00:c::/48")},
+		                  // host prefixes: the lookup must use the address's full length
+		                  .prefixes = {parse_prefix("fd00:c::/48"), parse_prefix("10.9.9.9/32"),
+		                               parse_prefix("fd00:e::7/128")},
 		                  .action = VSTEER_XDP_TAP},
 		                 std::nullopt, 1);
 		drop = ctl.add_vm({.name = "d", .tap = "tapd", .macs = {kMacDrop}, .action = VSTEER_XDP_DROP},
@@ -247,6 +249,14 @@ TEST_CASE("xdp classifier: match kinds, actions and malformed input (BPF_PROG_TE
 		 VSTEER_XDP_MATCH_PREFIX, f.a, VSTEER_XDP_CPU},
 		{"prefix6 t (tap action)", with_mac(FrameBuilder().ipv6("2001:db8::1", "fd00:c:0:1::5").udp(53, 53), kMacHost),
 		 XDP_REDIRECT, VSTEER_XDP_MATCH_PREFIX, f.tap, VSTEER_XDP_TAP},
+		{"prefix4 /32 t (tap action)", with_mac(udp4("192.0.2.7", "10.9.9.9", 1, 2), kMacHost), XDP_REDIRECT,
+		 VSTEER_XDP_MATCH_PREFIX, f.tap, VSTEER_XDP_TAP},
+		{"prefix4 next to the /32", with_mac(udp4("192.0.2.7", "10.9.9.8", 1, 2), kMacHost), XDP_PASS,
+		 VSTEER_XDP_MATCH_NONE, NO, VSTEER_XDP_PASS},
+		{"prefix6 /128 t (tap action)", with_mac(FrameBuilder().ipv6("2001:db8::1", "fd00:e::7").udp(53, 53), kMacHost),
+		 XDP_REDIRECT, VSTEER_XDP_MATCH_PREFIX, f.tap, VSTEER_XDP_TAP},
+		{"prefix6 next to the /128", with_mac(FrameBuilder().ipv6("2001:db8::1", "fd00:e::6").udp(53, 53), kMacHost),
+		 XDP_PASS, VSTEER_XDP_MATCH_NONE, NO, VSTEER_XDP_PASS},
 		{"prefix6 outside", with_mac(FrameBuilder().ipv6("2001:db8::1", "fd00:d::5").udp(53, 53), kMacHost), XDP_PASS,
 		 VSTEER_XDP_MATCH_NONE, NO, VSTEER_XDP_PASS},
 		// 5-tuple rules take precedence over MAC and prefix
@@ -484,7 +494,7 @@ TEST_CASE("xdp classifier: the VM listing reads back each VM's MACs and prefixes
 	}
 	CHECK(prefixes["a"] == std::vector<std::string>{"10.1.0.0/16", "fd00:a::/64"});
 	CHECK(prefixes["b"] == std::vector<std::string>{"10.2.0.0/16", "10.3.3.0/24"});
-	CHECK(prefixes["t"] == std::vector<std::string>{"fd00:c::/48"});
+	CHECK(prefixes["t"] == std::vector<std::string>{"10.9.9.9/32", "fd00:c::/48", "fd00:e::7/128"});
 	CHECK(prefixes["d"].empty());
 	CHECK(macs.size() == 6);
 	for (const auto &[name, n] : macs)

@@ -36,11 +36,11 @@ unsigned possible_cpus()
 	return static_cast<unsigned>(n);
 }
 
-int dup_fd(int fd, const std::string &name)
+int dup_fd(int fd, const std::string &object)
 {
 	int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
 	if (copy < 0)
-		throw_errno("map " + name, "duplicate fd");
+		throw_errno(object, "duplicate fd");
 	return copy;
 }
 

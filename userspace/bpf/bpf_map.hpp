@@ -22,8 +22,8 @@ namespace vsteer
 bpf_map_info map_info(int fd, const std::string &name);
 // Number of possible CPUs (per-CPU map values are this many slots).
 unsigned possible_cpus();
-// F_DUPFD_CLOEXEC copy of fd; errors name the map.
-int dup_fd(int fd, const std::string &name);
+// F_DUPFD_CLOEXEC copy of fd; errors name `object` ("map stats", "program ...").
+int dup_fd(int fd, const std::string &object);
 
 template <typename K, typename V> class BpfMap
 {
@@ -38,7 +38,7 @@ public:
 	// Borrows a skeleton's map (dup'ed so the wrapper owns its copy).
 	static BpfMap from_libbpf(const bpf_map *m, const std::string &name)
 	{
-		int fd = dup_fd(bpf_map__fd(m), name);
+		int fd = dup_fd(bpf_map__fd(m), "map " + std::string(name));
 		return BpfMap(UniqueFd(fd), name);
 	}
 

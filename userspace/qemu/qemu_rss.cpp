@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "qemu_rss.hpp"
 
+#include "bpf_map.hpp" // dup_fd
 #include "error.hpp"
 #include "vsteer_abi.h"
 
@@ -65,14 +66,6 @@ void check_map(size_t i, int fd, uint32_t value_size, uint32_t max_entries)
 	if (!(info.map_flags & BPF_F_MMAPABLE))
 		throw Error(EINVAL, fd_label(i, fd),
 		            "lacks BPF_F_MMAPABLE; QEMU writes the map through mmap");
-}
-
-int dup_cloexec(int fd, const char *what)
-{
-	int d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-	if (d < 0)
-		throw_errno(std::string("QEMU RSS object ") + what, "dup");
-	return d;
 }
 
 } // namespace
@@ -167,7 +160,7 @@ QemuProgram load_qemu_rss_program(const std::vector<uint8_t> &elf, int config_fd
 		if (bpf_object__load(obj))
 			throw_errno("QEMU RSS object", "load into the kernel");
 		p.name = bpf_program__name(prog);
-		p.prog = UniqueFd(dup_cloexec(bpf_program__fd(prog), "program"));
+		p.prog = UniqueFd(dup_fd(bpf_program__fd(prog), "QEMU RSS object program"));
 	} catch (...) {
 		bpf_object__close(obj);
 		throw;

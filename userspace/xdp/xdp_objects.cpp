@@ -104,7 +104,7 @@ template <typename M> M pinned(const PinDir &dir, const char *name)
 
 template <typename M> M dup_map(const bpf_map *m, const char *name)
 {
-	return M(UniqueFd(dup_fd(bpf_map__fd(m), name)), name);
+	return M(UniqueFd(dup_fd(bpf_map__fd(m), "map " + std::string(name))), name);
 }
 
 unsigned ifindex_of(const std::string &dev)
