@@ -176,7 +176,7 @@ struct ShowOptions : TapOptions {
 void show_json(const ShowOptions &o, const std::optional<TapInfo> &info, const SteeringObjects &objs)
 {
 	RssConfig c = objs.read_config();
-	StatsTotals s = objs.read_stats();
+	StatsTotals s = objs.read_stats(info ? info->queues : 0);
 	JsonWriter j;
 	j.begin_object().value("tap", o.tap).value("pin_dir", o.dir()).value("prog_id", objs.prog_id());
 	j.value("tap_present", info.has_value());
@@ -209,7 +209,7 @@ void show_json(const ShowOptions &o, const std::optional<TapInfo> &info, const S
 void show_text(const ShowOptions &o, const std::optional<TapInfo> &info, const SteeringObjects &objs)
 {
 	RssConfig c = objs.read_config();
-	StatsTotals s = objs.read_stats();
+	StatsTotals s = objs.read_stats(info ? info->queues : 0);
 	std::printf("tap %s", o.tap.c_str());
 	if (info)
 		std::printf(": %u queues attached%s%s\n", info->queues,
