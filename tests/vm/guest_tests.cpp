@@ -19,7 +19,7 @@
 #include "rss_reference.hpp"
 #include "steering_objects.hpp"
 #include "tun_hash_report.hpp"
-#include "vsteer_abi.h"
+#include "rss_abi.h"
 
 #include <fstream>
 #include <linux/bpf.h>

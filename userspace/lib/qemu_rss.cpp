@@ -2,7 +2,7 @@
 #include "qemu_rss.hpp"
 
 #include "error.hpp"
-#include "vsteer_abi.h"
+#include "rss_abi.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
