@@ -2,8 +2,8 @@
 // vsteer-bench (`make bench`, docs/bench.md): every speed target of issue 12 next to its
 // floor, measured in one run on one pinned CPU, printed as ratios at the end.
 //
-//   vsteer-bench --qemu-object FILE [--repeat N] [--rounds R] [--no-live]
-//                [--vsteer-object FILE [--no-check]]
+//   vsteer-bench --qemu-object FILE [--repeat N] [--rounds R] [--vsteer-object FILE [--no-check]]
+//                [--parts verifier,steering,toeplitz,xdp,live]  (default: all)
 //
 // 1. verifier: verified instructions of every program (the kernel's own count);
 // 2. steering: vsteer's tun steering program vs QEMU's RSS program (fetched from the
@@ -447,15 +447,16 @@ Options parse_args(int argc, char **argv)
 			o.vsteer_object = value();
 		else if (a == "--no-check")
 			o.check = false;
-		else if (a == "--no-live")
-			o.live = false;
+		else if (a == "--parts")
+			o.parts = value();
 		else if (a == "--repeat")
 			o.repeat = static_cast<uint32_t>(std::strtoul(value(), nullptr, 10));
 		else if (a == "--rounds")
 			o.rounds = std::atoi(value());
 		else
 			fail("unknown argument " + std::string(a) +
-			     "; usage: vsteer-bench --qemu-object FILE [--repeat N] [--rounds R] [--no-live] "
+			     "; usage: vsteer-bench --qemu-object FILE [--repeat N] [--rounds R] [--parts "
+			     "LIST] "
 			     "[--vsteer-object FILE [--no-check]]");
 	}
 	if (o.qemu_object.empty())
@@ -486,12 +487,16 @@ int run(int argc, char **argv)
 	Floors floors;
 	int empty_fd = load_empty_program();
 	Targets targets;
-	print_verifier_counts(floors);
-	bench_steering(opt, floors, empty_fd, targets);
-	bench_toeplitz(opt, floors, empty_fd, targets);
+	if (opt.wants("verifier"))
+		print_verifier_counts(floors);
+	if (opt.wants("steering"))
+		bench_steering(opt, floors, empty_fd, targets);
+	if (opt.wants("toeplitz"))
+		bench_toeplitz(opt, floors, empty_fd, targets);
 	close(empty_fd);
-	bench_xdp(opt, floors.fd(floors.skel->progs.floor_xdp_pass), cpu, targets);
-	if (opt.live)
+	if (opt.wants("xdp"))
+		bench_xdp(opt, floors.fd(floors.skel->progs.floor_xdp_pass), cpu, targets);
+	if (opt.wants("live")) // last: it moves the process into a network namespace of its own
 		bench_live(opt, floors.fd(floors.skel->progs.gen_tx), targets);
 	targets.print();
 	return 0;

@@ -14,7 +14,11 @@ struct Options {
 	std::string qemu_object;
 	std::string vsteer_object; // empty: the skeleton
 	bool check = true;
-	bool live = true;
+	std::string parts = "verifier,steering,toeplitz,xdp,live"; // --parts: what to run
+	bool wants(const std::string &part) const
+	{
+		return ("," + parts + ",").find("," + part + ",") != std::string::npos;
+	}
 	uint32_t repeat = 200000;
 	int rounds = 11;
 };

@@ -10,6 +10,7 @@
 #include "xdp_objects.hpp"
 
 #include <linux/bpf.h>
+#include <pthread.h>
 #include <sched.h>
 #include <time.h>
 
@@ -67,6 +68,12 @@ double rate_limited_pps(XdpTestObjects &obj, XdpControl &ctl, uint32_t vm, const
 			CPU_ZERO(&set);
 			CPU_SET(cpu, &set);
 			sched_setaffinity(0, sizeof(set), &set);
+			// Real-time priority for the short run: on a shared machine other work would
+			// otherwise leave gaps in the offered load, and a limiter cannot pass packets
+			// nobody offers. (The kernel's RT throttling still leaves others 5 %.)
+			sched_param sp{};
+			sp.sched_priority = 1;
+			pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 			while (!stop)
 				run_xdp(obj.classify_fd(), f, 2000);
 		});
@@ -168,9 +175,10 @@ void bench_xdp(const Options &opt, int floor_fd, int cpu, Targets &targets)
 	}
 	std::vector<double> runs;
 	for (int i = 0; i < 3; i++)
-		runs.push_back(rate_limited_pps(obj, ctl, rate_vm, limited, 1000));
+		runs.push_back(rate_limited_pps(obj, ctl, rate_vm, limited, 800));
 	const double got = median(runs);
-	std::printf("rate limiter, %zu CPUs sending at once, 3 x 1 s: %.0f %.0f %.0f packets/s let through "
+	std::printf("rate limiter, %zu CPUs sending at once, 3 x 0.8 s (SCHED_FIFO senders): %.0f %.0f %.0f "
+	            "packets/s let through "
 	            "of %.0f configured\n",
 	            online_cpus().size(), runs[0], runs[1], runs[2], rate);
 	targets.add({"XDP rate limiter, every CPU sending: passed / configured", got / rate, "x", 0.90, true,
