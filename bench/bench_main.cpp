@@ -1,23 +1,31 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-// vsteer-bench: ns/packet of vsteer's tun steering program and of QEMU's own RSS
-// program (fetched from the installed QEMU by scripts/qemu-rss-object.sh), both run
-// by the kernel through BPF_PROG_TEST_RUN on the same frames and configuration.
+// vsteer-bench (`make bench`, docs/bench.md): every speed target of issue 12 next to its
+// floor, measured in one run on one pinned CPU, printed as ratios at the end.
 //
-//   vsteer-bench --qemu-object FILE [--repeat N] [--rounds R]
+//   vsteer-bench --qemu-object FILE [--repeat N] [--rounds R] [--vsteer-object FILE [--no-check]]
+//                [--parts verifier,steering,toeplitz,xdp,live]  (default: all)
 //
-// Both programs get the same key, hash types (the six non-_EX ones) and a 128-entry
-// indirection table over 4 queues, written through their QEMU-layout maps. For each
-// frame the kernel's own per-run duration is taken (median over R rounds of N
-// repetitions each, on one pinned CPU). Before timing, the queue each program
-// returns is checked against the other and against the C++ reference, and
-// vsteer's hash and report (cb[0], cb[1]) against the reference too.
+// 1. verifier: verified instructions of every program (the kernel's own count);
+// 2. steering: vsteer's tun steering program vs QEMU's RSS program (fetched from the
+//    installed QEMU by scripts/qemu-rss-object.sh) vs a parse-only floor, same frames
+//    and configuration, checked against the C++ reference first;
+// 3. Toeplitz: one rebuild of a CPU's table by the shared builder;
+// 4. XDP: the classifier's paths vs an XDP_PASS floor; the rate limiter with traffic
+//    from every CPU (bench_xdp.cpp);
+// 5. live: packets/s through veth -> (bridge | classifier) -> tap, and into a tap with
+//    the steering program on vs off (bench_live.cpp).
 //
-// Exit status: 0 when everything ran and agreed (whatever the ratio), 1 on errors.
+// Exit status: 0 when everything ran and agreed (whatever the ratios), 1 on errors.
+#include "bench_floors.skel.h"
+#include "bench_parts.hpp"
+#include "bench_support.hpp"
 #include "frame_builder.hpp"
+#include "rss_abi.h"
 #include "rss_config.hpp"
 #include "rss_reference.hpp"
+#include "tc_eastwest.skel.h"
 #include "tun_steering.skel.h"
-#include "vsteer_abi.h"
+#include "xdp_classify.skel.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -25,7 +33,6 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdarg>
@@ -35,25 +42,14 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+namespace vsteer::bench
+{
 namespace
 {
-
-using Frame = std::vector<uint8_t>;
-
-// ---------------------------------------------------------------------------------
-// Errors and small helpers
-
-[[noreturn]] void fail(const std::string &what, int err = 0)
-{
-	if (err)
-		throw std::runtime_error(what + ": " + std::strerror(err < 0 ? -err : err));
-	throw std::runtime_error(what);
-}
 
 int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -88,12 +84,13 @@ Frame make_frame(int l3, uint8_t proto)
 struct Case {
 	const char *name;
 	Frame frame;
+	bool ipv6;
 };
 
 // ---------------------------------------------------------------------------------
-// The two programs behind one interface: a socket filter and its three QEMU-layout maps.
+// The two steering programs behind one interface: a socket filter and its QEMU-layout maps.
 
-struct Target {
+struct Steering {
 	const char *name = "";
 	int prog_fd = -1;
 	int config_fd = -1, key_fd = -1, table_fd = -1;
@@ -113,7 +110,7 @@ void check_layout(bpf_map *m, const char *what, uint32_t value_size, uint32_t en
 // --vsteer-object, a modified build of ours for A/B measurements).
 struct FileObject {
 	bpf_object *obj = nullptr;
-	Target t;
+	Steering t;
 
 	FileObject(const std::string &path, const char *name, const char *config_map, const char *key_map,
 	           const char *table_map)
@@ -151,7 +148,7 @@ struct FileObject {
 // vsteer's program as built, through its skeleton.
 struct VsteerObject {
 	tun_steering *skel = nullptr;
-	Target t;
+	Steering t;
 
 	VsteerObject()
 	{
@@ -173,48 +170,37 @@ struct VsteerObject {
 	VsteerObject &operator=(const VsteerObject &) = delete;
 };
 
+// The floors and probes (bench/bpf/bench_floors.bpf.c).
+struct Floors {
+	bench_floors *skel = nullptr;
+
+	Floors()
+	{
+		skel = bench_floors__open_and_load();
+		if (!skel)
+			fail("open and load the bench floor programs (bench_floors skeleton)", errno);
+	}
+	~Floors() { bench_floors__destroy(skel); }
+	Floors(const Floors &) = delete;
+	Floors &operator=(const Floors &) = delete;
+	int fd(bpf_program *p) const { return bpf_program__fd(p); }
+};
+
 // The same configuration for both, in QEMU's map layout.
-void configure(const Target &t, const vsteer::RssConfig &c)
+void configure(const Steering &t, const vsteer::RssConfig &c)
 {
 	uint32_t zero = 0;
 	vsteer_rss_config cfg = vsteer::to_map_config(c);
 	vsteer_toeplitz_key key = vsteer::to_map_key(c.key);
-	int err = bpf_map_update_elem(t.config_fd, &zero, &cfg, BPF_ANY);
-	if (err)
+	if (bpf_map_update_elem(t.config_fd, &zero, &cfg, BPF_ANY))
 		fail(std::string(t.name) + ": write the configuration map", errno);
-	err = bpf_map_update_elem(t.key_fd, &zero, &key, BPF_ANY);
-	if (err)
+	if (bpf_map_update_elem(t.key_fd, &zero, &key, BPF_ANY))
 		fail(std::string(t.name) + ": write the Toeplitz key map", errno);
 	for (uint32_t i = 0; i < VSTEER_MAX_TABLE_LEN; i++) {
 		uint16_t q = c.table[i % c.table.size()];
 		if (bpf_map_update_elem(t.table_fd, &i, &q, BPF_ANY))
 			fail(std::string(t.name) + ": write indirection entry " + std::to_string(i), errno);
 	}
-}
-
-struct RunResult {
-	uint32_t retval = 0;
-	uint32_t duration_ns = 0; // the kernel's average over `repeat`
-	__sk_buff ctx{};
-};
-
-RunResult test_run(int prog_fd, const Frame &frame, uint32_t repeat, bool want_ctx, const char *who)
-{
-	RunResult r;
-	bpf_test_run_opts opts{};
-	opts.sz = sizeof(opts);
-	opts.data_in = frame.data();
-	opts.data_size_in = static_cast<uint32_t>(frame.size());
-	opts.repeat = repeat;
-	if (want_ctx) {
-		opts.ctx_out = &r.ctx;
-		opts.ctx_size_out = sizeof(r.ctx);
-	}
-	if (bpf_prog_test_run_opts(prog_fd, &opts))
-		fail(std::string("BPF_PROG_TEST_RUN of ") + who, errno);
-	r.retval = opts.retval;
-	r.duration_ns = opts.duration;
-	return r;
 }
 
 // `r0 = 0; exit`: what BPF_PROG_TEST_RUN costs per repetition by itself.
@@ -229,12 +215,6 @@ int load_empty_program()
 	return fd;
 }
 
-uint32_t median(std::vector<uint32_t> v)
-{
-	std::sort(v.begin(), v.end());
-	return v[v.size() / 2];
-}
-
 std::string read_first_line(const char *path)
 {
 	std::ifstream in(path);
@@ -243,59 +223,75 @@ std::string read_first_line(const char *path)
 	return line.empty() ? "?" : line;
 }
 
-struct Options {
-	std::string qemu_object;
-	std::string vsteer_object; // empty: the skeleton
-	bool check = true;
-	uint32_t repeat = 200000;
-	int rounds = 11;
+// ---------------------------------------------------------------------------------
+// 1. Verified instructions
+
+struct ProgCount {
+	std::string object, program;
+	uint32_t verified = 0, xlated = 0;
 };
 
-Options parse_args(int argc, char **argv)
+ProgCount count_of(const char *object, bpf_program *p)
 {
-	Options o;
-	for (int i = 1; i < argc; i++) {
-		std::string_view a = argv[i];
-		auto value = [&]() -> const char * {
-			if (i + 1 >= argc)
-				fail(std::string(a) + " needs a value");
-			return argv[++i];
-		};
-		if (a == "--qemu-object")
-			o.qemu_object = value();
-		else if (a == "--vsteer-object")
-			o.vsteer_object = value();
-		else if (a == "--no-check")
-			o.check = false;
-		else if (a == "--repeat")
-			o.repeat = static_cast<uint32_t>(std::strtoul(value(), nullptr, 10));
-		else if (a == "--rounds")
-			o.rounds = std::atoi(value());
-		else
-			fail("unknown argument " + std::string(a) +
-			     "; usage: vsteer-bench --qemu-object FILE [--repeat N] [--rounds R] "
-			     "[--vsteer-object FILE [--no-check]]");
-	}
-	if (o.qemu_object.empty())
-		fail("--qemu-object FILE is required (scripts/qemu-rss-object.sh produces it)");
-	if (o.repeat == 0 || o.rounds <= 0)
-		fail("--repeat and --rounds must be positive");
-	return o;
+	bpf_prog_info info{};
+	__u32 len = sizeof(info);
+	if (bpf_prog_get_info_by_fd(bpf_program__fd(p), &info, &len))
+		fail(std::string("query program ") + bpf_program__name(p), errno);
+	return {object, bpf_program__name(p), info.verified_insns,
+	        static_cast<uint32_t>(info.xlated_prog_len / sizeof(bpf_insn))};
 }
 
-int run(int argc, char **argv)
+// Loads each object (every program, no pins) and asks the kernel what it verified.
+void print_verifier_counts(Floors &floors)
 {
-	Options opt = parse_args(argc, argv);
-	libbpf_set_print(libbpf_quiet);
+	std::vector<ProgCount> counts;
+	{
+		VsteerObject v;
+		counts.push_back(count_of("tun_steering", v.skel->progs.vsteer_tun_steering));
+	}
+	{
+		xdp_classify *x = xdp_classify__open();
+		if (!x)
+			fail("open the XDP classifier object", errno);
+		bpf_map *m;
+		bpf_object__for_each_map(m, x->obj) bpf_map__set_pin_path(m, nullptr);
+		bpf_program__set_autoload(x->progs.vsteer_nometa, true);
+		if (int err = xdp_classify__load(x); err) {
+			xdp_classify__destroy(x);
+			fail("load the XDP classifier object", err);
+		}
+		bpf_program *p;
+		bpf_object__for_each_program(p, x->obj) counts.push_back(count_of("xdp_classify", p));
+		xdp_classify__destroy(x);
+	}
+	{
+		tc_eastwest *e = tc_eastwest__open();
+		if (!e)
+			fail("open the east-west object", errno);
+		bpf_map *m;
+		bpf_object__for_each_map(m, e->obj) bpf_map__set_pin_path(m, nullptr);
+		if (int err = tc_eastwest__load(e); err) {
+			tc_eastwest__destroy(e);
+			fail("load the east-west object", err);
+		}
+		counts.push_back(count_of("tc_eastwest", e->progs.vsteer_eastwest));
+		tc_eastwest__destroy(e);
+	}
+	bpf_program *p;
+	bpf_object__for_each_program(p, floors.skel->obj) counts.push_back(count_of("bench_floors", p));
 
-	// One CPU for everything: the per-CPU Toeplitz table is built once, during warm-up.
-	int cpu = sched_getcpu();
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		fail("pin to CPU " + std::to_string(cpu), errno);
+	std::printf("== verifier: instructions processed (verified) and program size (xlated) ==\n");
+	std::printf("%-14s %-20s %10s %8s\n", "object", "program", "verified", "xlated");
+	for (const ProgCount &c : counts)
+		std::printf("%-14s %-20s %10u %8u\n", c.object.c_str(), c.program.c_str(), c.verified,
+		            c.xlated);
+}
 
+// ---------------------------------------------------------------------------------
+// 2. Steering program vs QEMU's vs the parse floor
+
+void bench_steering(const Options &opt, Floors &floors, int empty_fd, Targets &targets)
+{
 	vsteer::RssConfig config;
 	config.key = vsteer::parse_key("6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c"
 	                               "6a42b73bbeac01fa");
@@ -314,23 +310,23 @@ int run(int argc, char **argv)
 	else
 		file = std::make_unique<FileObject>(opt.vsteer_object, "vsteer", "config", "toeplitz_key",
 		                                    "indirection_table");
-	const Target &qemu = qemu_obj.t, &ours = skel ? skel->t : file->t;
+	const Steering &qemu = qemu_obj.t, &ours = skel ? skel->t : file->t;
 	configure(qemu, config);
 	configure(ours, config);
-	int empty_fd = load_empty_program();
+	const int floor_fd = floors.fd(floors.skel->progs.floor_parse);
 
 	std::vector<Case> cases;
-	cases.push_back({"IPv4/TCP", make_frame(4, 6)});
-	cases.push_back({"IPv4/UDP", make_frame(4, 17)});
-	cases.push_back({"IPv6/TCP", make_frame(6, 6)});
-	cases.push_back({"IPv6/UDP", make_frame(6, 17)});
+	cases.push_back({"IPv4/TCP", make_frame(4, 6), false});
+	cases.push_back({"IPv4/UDP", make_frame(4, 17), false});
+	cases.push_back({"IPv6/TCP", make_frame(6, 6), true});
+	cases.push_back({"IPv6/UDP", make_frame(6, 17), true});
 
 	// Agreement first: same queue from both programs and from the reference.
 	bool agree = true;
 	for (const Case &c : cases) {
 		vsteer::RssResult ref = vsteer::compute_rss(config, c.frame);
-		RunResult v = test_run(ours.prog_fd, c.frame, 1, true, "vsteer");
-		RunResult q = test_run(qemu.prog_fd, c.frame, 1, false, "QEMU");
+		RunResult v = run_skb(ours.prog_fd, c.frame, 1, true);
+		RunResult q = run_skb(qemu.prog_fd, c.frame, 1);
 		uint32_t hash = v.ctx.cb[VSTEER_CB_HASH_VALUE], report = v.ctx.cb[VSTEER_CB_HASH_REPORT];
 		if (v.retval != q.retval || v.retval != ref.queue || hash != ref.hash ||
 		    report != ref.report) {
@@ -348,73 +344,171 @@ int run(int argc, char **argv)
 
 	// Warm-up (builds vsteer's table on this CPU, warms caches and branch predictors).
 	for (const Case &c : cases) {
-		test_run(ours.prog_fd, c.frame, 10000, false, "vsteer");
-		test_run(qemu.prog_fd, c.frame, 10000, false, "QEMU");
+		run_skb(ours.prog_fd, c.frame, 10000);
+		run_skb(qemu.prog_fd, c.frame, 10000);
+		run_skb(floor_fd, c.frame, 10000);
 	}
 
-	struct Row {
-		const char *name;
-		uint32_t ours, qemu, queue;
-		uint32_t ours_min, ours_max, qemu_min, qemu_max;
-	};
-	std::vector<Row> rows;
-	std::vector<uint32_t> empty_rounds;
-	for (const Case &c : cases) {
-		std::vector<uint32_t> o, q;
-		for (int r = 0; r < opt.rounds; r++) { // interleaved, so drift hits both alike
-			o.push_back(test_run(ours.prog_fd, c.frame, opt.repeat, false, "vsteer").duration_ns);
-			q.push_back(test_run(qemu.prog_fd, c.frame, opt.repeat, false, "QEMU").duration_ns);
-			empty_rounds.push_back(
-			    test_run(empty_fd, c.frame, opt.repeat, false, "empty").duration_ns);
-		}
-		auto [omin, omax] = std::minmax_element(o.begin(), o.end());
-		auto [qmin, qmax] = std::minmax_element(q.begin(), q.end());
-		rows.push_back({c.name, median(o), median(q),
-		                test_run(ours.prog_fd, c.frame, 1, false, "vsteer").retval, *omin, *omax,
-		                *qmin, *qmax});
-	}
-	close(empty_fd);
-	uint32_t empty = median(empty_rounds);
-
-	std::printf("vsteer-bench: BPF_PROG_TEST_RUN, CPU %d, %u repetitions x %d rounds (median), "
-	            "kernel %s, bpf_jit_enable=%s\n",
-	            cpu, opt.repeat, opt.rounds, read_first_line("/proc/sys/kernel/osrelease").c_str(),
-	            read_first_line("/proc/sys/net/core/bpf_jit_enable").c_str());
+	std::printf("\n== steering: ns/packet (BPF_PROG_TEST_RUN, %u repetitions x %d rounds, "
+	            "medians) ==\n",
+	            opt.repeat, opt.rounds);
 	std::printf("configuration: Microsoft test key, hash types %s, 128-entry table over 4 queues; "
-	            "frames: untagged, %zu-byte payload\n\n",
+	            "frames: untagged, %zu-byte payload\n",
 	            vsteer::format_hash_types(config.hash_types).c_str(), kPayload);
-	std::printf("%-10s | %14s | %12s | %6s | %5s | %s\n", "case", "vsteer ns/pkt", "QEMU ns/pkt", "ratio",
-	            "queue", "rounds min..max (vsteer; QEMU)");
-	std::printf(
-	    "-----------+----------------+--------------+--------+-------+-------------------------------\n");
-	double sum_ours = 0, sum_qemu = 0;
-	for (const Row &r : rows) {
-		std::printf("%-10s | %14u | %12u | %6.2f | %5u | %u..%u; %u..%u\n", r.name, r.ours, r.qemu,
-		            static_cast<double>(r.ours) / r.qemu, r.queue, r.ours_min, r.ours_max, r.qemu_min,
-		            r.qemu_max);
-		sum_ours += r.ours;
-		sum_qemu += r.qemu;
+	std::printf("%-9s | %6s | %6s | %6s | %5s | %9s | %9s | %s\n", "case", "vsteer", "QEMU", "floor",
+	            "empty", "vs QEMU", "vs floor", "rounds min..max (vsteer; QEMU; floor)");
+	double v4_floor_ratio = 0, v6_sum_ours = 0, v6_sum_qemu = 0, sum_ours = 0, sum_qemu = 0;
+	std::vector<double> all_ratio, v6_ratio;
+	for (const Case &c : cases) {
+		auto time = [&](int fd) {
+			return
+			    [&c, fd, &opt] { return double(run_skb(fd, c.frame, opt.repeat).duration_ns); };
+		};
+		Interleaved t = Interleaved::run(
+		    opt.rounds, {time(ours.prog_fd), time(qemu.prog_fd), time(floor_fd), time(empty_fd)});
+		std::printf(
+		    "%-9s | %6.0f | %6.0f | %6.0f | %5.0f | %8.2fx | %8.2fx | %.0f..%.0f; %.0f..%.0f; "
+		    "%.0f..%.0f\n",
+		    c.name, t.median_ns(0), t.median_ns(1), t.median_ns(2), t.median_ns(3), t.ratio(0, 1),
+		    t.ratio(0, 2), t.min_ns(0), t.max_ns(0), t.min_ns(1), t.max_ns(1), t.min_ns(2),
+		    t.max_ns(2));
+		sum_ours += t.median_ns(0);
+		sum_qemu += t.median_ns(1);
+		all_ratio.push_back(t.ratio(0, 1));
+		if (c.ipv6) {
+			v6_sum_ours += t.median_ns(0);
+			v6_sum_qemu += t.median_ns(1);
+			v6_ratio.push_back(t.ratio(0, 1));
+		} else {
+			v4_floor_ratio += t.ratio(0, 2) / 2;
+		}
 	}
-	std::printf(
-	    "-----------+----------------+--------------+--------+-------+-------------------------------\n");
-	double ratio = sum_ours / sum_qemu;
-	std::printf("%-10s | %14.1f | %12.1f | %6.2f |       |\n\n", "mean", sum_ours / rows.size(),
-	            sum_qemu / rows.size(), ratio);
-	double net_ours = sum_ours / rows.size() - empty, net_qemu = sum_qemu / rows.size() - empty;
-	std::printf("overall ratio vsteer/QEMU: %.3f (target <= 0.50: %s)\n", ratio,
-	            ratio <= 0.5 ? "met" : "NOT met");
-	std::printf("test-run loop alone (empty program): %u ns/pkt; net of it: vsteer %.1f, QEMU %.1f, "
-	            "ratio %.2f\n",
-	            empty, net_ours, net_qemu, net_qemu > 0 ? net_ours / net_qemu : 0.0);
+	std::printf("mean      | %6.1f | %6.1f |\n", sum_ours / cases.size(), sum_qemu / cases.size());
+	auto mean = [](const std::vector<double> &v) {
+		double s = 0;
+		for (double x : v)
+			s += x;
+		return s / v.size();
+	};
+	targets.add({"steering vs QEMU's program, all four cases", mean(all_ratio), "x", 0.20, false,
+	             "mean of per-case median ratios"});
+	targets.add(
+	    {"steering vs QEMU's program, IPv6", mean(v6_ratio), "x", 0.25, false, "IPv6/TCP, IPv6/UDP"});
+	targets.add({"steering IPv4 path vs parse-only floor", v4_floor_ratio, "x", 1.20, false,
+	             "IPv4/TCP, IPv4/UDP"});
+}
+
+// ---------------------------------------------------------------------------------
+// 3. Toeplitz table rebuild
+
+void bench_toeplitz(const Options &opt, Floors &floors, int empty_fd, Targets &targets)
+{
+	uint32_t zero = 0;
+	vsteer::RssKey key =
+	    vsteer::parse_key("6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c"
+	                      "6a42b73bbeac01fa");
+	vsteer_toeplitz_key k = vsteer::to_map_key(key);
+	if (bpf_map_update_elem(bpf_map__fd(floors.skel->maps.bench_key), &zero, &k, BPF_ANY))
+		fail("write the bench key map", errno);
+	const Frame f = make_frame(4, 6);
+	const uint32_t repeat = 2000;
+	auto time = [&](int fd) { return [&f, fd] { return double(run_skb(fd, f, repeat).duration_ns); }; };
+	const int all = floors.fd(floors.skel->progs.probe_rebuild_all);
+	const int v4 = floors.fd(floors.skel->progs.probe_rebuild_ipv4);
+	if (run_skb(all, f, 1).retval != 1 || run_skb(v4, f, 1).retval != 1)
+		fail("the Toeplitz rebuild probe did not rebuild");
+	Interleaved t = Interleaved::run(opt.rounds, {time(all), time(v4), time(empty_fd)});
+	double whole = (t.median_ns(0) - t.median_ns(2)) / 1000,
+	       first = (t.median_ns(1) - t.median_ns(2)) / 1000;
+	std::printf("\n== Toeplitz table rebuild on one CPU (shared builder, toeplitz_table.h; %u "
+	            "rebuilds x %d rounds) ==\n",
+	            repeat, opt.rounds);
+	std::printf("all 36 positions (IPv6 inputs)     %7.2f us  (rounds %.1f..%.1f)\n", whole,
+	            (t.min_ns(0) - t.median_ns(2)) / 1000, (t.max_ns(0) - t.median_ns(2)) / 1000);
+	std::printf("first 12 positions (IPv4 only)     %7.2f us  (rounds %.1f..%.1f)\n", first,
+	            (t.min_ns(1) - t.median_ns(2)) / 1000, (t.max_ns(1) - t.median_ns(2)) / 1000);
+	targets.add({"Toeplitz table rebuild per CPU (whole table)", whole, " us", 20, false,
+	             "net of the test-run loop"});
+}
+
+Options parse_args(int argc, char **argv)
+{
+	Options o;
+	for (int i = 1; i < argc; i++) {
+		std::string_view a = argv[i];
+		auto value = [&]() -> const char * {
+			if (i + 1 >= argc)
+				fail(std::string(a) + " needs a value");
+			return argv[++i];
+		};
+		if (a == "--qemu-object")
+			o.qemu_object = value();
+		else if (a == "--vsteer-object")
+			o.vsteer_object = value();
+		else if (a == "--no-check")
+			o.check = false;
+		else if (a == "--parts")
+			o.parts = value();
+		else if (a == "--repeat")
+			o.repeat = static_cast<uint32_t>(std::strtoul(value(), nullptr, 10));
+		else if (a == "--rounds")
+			o.rounds = std::atoi(value());
+		else
+			fail("unknown argument " + std::string(a) +
+			     "; usage: vsteer-bench --qemu-object FILE [--repeat N] [--rounds R] [--parts "
+			     "LIST] "
+			     "[--vsteer-object FILE [--no-check]]");
+	}
+	if (o.qemu_object.empty())
+		fail("--qemu-object FILE is required (scripts/qemu-rss-object.sh produces it)");
+	if (o.repeat == 0 || o.rounds <= 0)
+		fail("--repeat and --rounds must be positive");
+	return o;
+}
+
+int run(int argc, char **argv)
+{
+	Options opt = parse_args(argc, argv);
+	libbpf_set_print(libbpf_quiet);
+
+	// One CPU for everything: per-CPU tables are built once, during warm-up.
+	int cpu = sched_getcpu();
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fail("pin to CPU " + std::to_string(cpu), errno);
+	std::printf("vsteer-bench: CPU %d, kernel %s, bpf_jit_enable=%s, %ld CPUs online; the machine may "
+	            "be shared: compare the ratios, each measured in one interleaved run\n\n",
+	            cpu, read_first_line("/proc/sys/kernel/osrelease").c_str(),
+	            read_first_line("/proc/sys/net/core/bpf_jit_enable").c_str(),
+	            sysconf(_SC_NPROCESSORS_ONLN));
+
+	Floors floors;
+	int empty_fd = load_empty_program();
+	Targets targets;
+	if (opt.wants("verifier"))
+		print_verifier_counts(floors);
+	if (opt.wants("steering"))
+		bench_steering(opt, floors, empty_fd, targets);
+	if (opt.wants("toeplitz"))
+		bench_toeplitz(opt, floors, empty_fd, targets);
+	close(empty_fd);
+	if (opt.wants("xdp"))
+		bench_xdp(opt, floors.fd(floors.skel->progs.floor_xdp_pass), cpu, targets);
+	if (opt.wants("live")) // last: it moves the process into a network namespace of its own
+		bench_live(opt, floors.fd(floors.skel->progs.gen_tx), targets);
+	targets.print();
 	return 0;
 }
 
 } // namespace
+} // namespace vsteer::bench
 
 int main(int argc, char **argv)
 {
 	try {
-		return run(argc, argv);
+		return vsteer::bench::run(argc, argv);
 	} catch (const std::exception &e) {
 		std::fprintf(stderr, "vsteer-bench: %s\n", e.what());
 		return 1;

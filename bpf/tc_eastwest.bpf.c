@@ -11,9 +11,7 @@
 
 #define VSTEER_LOAD(ctx, off, dst, len)                                                                      \
 	bpf_skb_load_bytes_relative((ctx), (off), (dst), (len), BPF_HDR_START_MAC)
-#define VSTEER_XDP_MAPS_EASTWEST 1
 
-#include "vsteer_abi.h"
 #include "xdp_maps.h"
 
 SEC("tc")

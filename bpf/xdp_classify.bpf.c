@@ -35,14 +35,12 @@ static __always_inline int vsteer_xdp_load_direct(void *ctx, __u32 off, void *ds
 	(__builtin_constant_p(off) && __builtin_constant_p(len)                                              \
 	     ? vsteer_xdp_load_direct((ctx), (off), (dst), (len))                                            \
 	     : bpf_xdp_load_bytes((ctx), (off), (dst), (len)))
-#define VSTEER_PARSE_CLASSIFY 1
 
-#include "vsteer_abi.h"
+#include "xdp_abi.h"
 #include "parse.h"
 #include "rss_select.h"
-#include "toeplitz.h"
-#include "xdp_toeplitz.h"
-#include "xdp_maps.h"
+#include "toeplitz_table.h"
+#include "xdp_classify_maps.h"
 #include "xdp_classify.h"
 
 static __always_inline void vsteer_xdp_count_action(struct vsteer_xdp_action_counters *c, __u32 action,
@@ -64,12 +62,20 @@ static __always_inline void vsteer_xdp_count_action(struct vsteer_xdp_action_cou
 		c->redirect_cpu_pass++;
 }
 
-/* GCRA token bucket; returns 1 if the packet exceeds the VM's rate. */
+#define VSTEER_XDP_RATE_TRIES 8
+
+/*
+ * GCRA token bucket; returns 1 if the packet exceeds the VM's rate. Lock-free:
+ * the VM's one `tat` word advances by compare-and-swap, so CPUs never wait for
+ * each other; a failed swap means another CPU's packet conformed meanwhile, and
+ * the decision is taken again on the new value. A packet that loses
+ * VSTEER_XDP_RATE_TRIES races in a row is counted as exceeding (never more
+ * than the rate gets through).
+ */
 static __noinline int vsteer_xdp_rate_exceeded(__u32 vmid, const struct vsteer_xdp_vm *vm)
 {
 	struct vsteer_xdp_rate_state *st;
-	__u64 now, tat;
-	int over = 0;
+	__u64 now, tat, seen;
 
 	if (!vm->rate_interval_ns)
 		return 0;
@@ -77,16 +83,19 @@ static __noinline int vsteer_xdp_rate_exceeded(__u32 vmid, const struct vsteer_x
 	if (!st)
 		return 0;
 	now = bpf_ktime_get_ns();
-	bpf_spin_lock(&st->lock);
-	tat = st->tat_ns;
-	if (tat < now)
-		tat = now;
-	if (tat - now > vm->rate_burst_ns)
-		over = 1;
-	else
-		st->tat_ns = tat + vm->rate_interval_ns;
-	bpf_spin_unlock(&st->lock);
-	return over;
+	seen = *(volatile __u64 *)&st->tat_ns;
+	for (int i = 0; i < VSTEER_XDP_RATE_TRIES; i++) {
+		__u64 prev;
+
+		tat = seen < now ? now : seen;
+		if (tat - now > vm->rate_burst_ns)
+			return 1;
+		prev = __sync_val_compare_and_swap(&st->tat_ns, seen, tat + vm->rate_interval_ns);
+		if (prev == seen)
+			return 0;
+		seen = prev;
+	}
+	return 1;
 }
 
 /*
@@ -110,7 +119,7 @@ static __noinline int vsteer_xdp_refresh(__u32 vmid)
 	hi = bpf_map_lookup_elem(&xdp_toeplitz_cache, &hi_idx);
 	if (!key || !lo || !hi)
 		return -1;
-	return vsteer_xdp_toeplitz_refresh(lo, hi, key) < 0 ? -1 : 0;
+	return vsteer_toeplitz_refresh(lo, hi, key, VSTEER_MAX_HASH_INPUT) < 0 ? -1 : 0;
 }
 
 /*
@@ -118,12 +127,12 @@ static __noinline int vsteer_xdp_refresh(__u32 vmid)
  * the tun steering program computes it; `table_ok` says whether
  * vsteer_xdp_refresh succeeded. Returns -1 if the VM has no policy maps.
  */
-static __noinline int vsteer_xdp_guest_queue(__u32 vmid, int table_ok, const struct vsteer_flow *f,
+static __noinline int vsteer_xdp_guest_queue(__u32 vmid, int table_ok, struct vsteer_flow *f,
                                              struct vsteer_xdp_meta *m)
 {
 	__u32 zero = 0, lo_idx = 2 * vmid, hi_idx = 2 * vmid + 1, index;
 	struct vsteer_toeplitz_cache *lo, *hi;
-	struct vsteer_hash_input in = {};
+	struct vsteer_hash_choice in;
 	struct vsteer_rss_config *cfg;
 	void *cfg_map, *table_map;
 	__u32 hash = 0;
@@ -139,12 +148,12 @@ static __noinline int vsteer_xdp_guest_queue(__u32 vmid, int table_ok, const str
 	if (!cfg || !lo || !hi)
 		return -1;
 
-	vsteer_select_hash(&in, f, cfg->hash_types);
+	in = vsteer_select_hash(f, cfg->hash_types);
 	if (in.len) {
 		if (!table_ok)
 			in.report = VSTEER_REPORT_NONE;
 		else
-			hash = vsteer_toeplitz_hash(lo, hi, &in);
+			hash = vsteer_toeplitz_hash(lo, hi, f->in, in.len);
 	}
 	m->queue = cfg->default_queue;
 	if (in.report != VSTEER_REPORT_NONE && cfg->redirect && cfg->indirections_len) {
@@ -162,7 +171,7 @@ static __noinline int vsteer_xdp_guest_queue(__u32 vmid, int table_ok, const str
 static __noinline int vsteer_xdp_parse_classify(struct xdp_md *ctx, struct vsteer_flow *f,
                                                 struct vsteer_xdp_verdict *v)
 {
-	vsteer_parse(ctx, f);
+	vsteer_parse(ctx, f, 1);
 	vsteer_xdp_classify(ctx, f, v);
 	return 0;
 }
@@ -281,6 +290,15 @@ static __always_inline int vsteer_classify_frame(struct xdp_md *ctx, const int w
 		error = ret != XDP_REDIRECT;
 		break;
 	case VSTEER_XDP_CPU:
+		/* The frame ends in the tap: without one (the tap is gone, the kernel
+		 * emptied its devmap slot) it goes up the stack here, an error as for
+		 * a tap-action VM, never a redirect. */
+		if (!bpf_map_lookup_elem(&xdp_tap_devmap, &v.vm)) {
+			ret = XDP_PASS;
+			error = 1;
+			break;
+		}
+		/* fall through */
 	case VSTEER_XDP_CPU_PASS:
 		ret = bpf_redirect_map(&xdp_cpumap, m.cpu, XDP_PASS);
 		error = ret != XDP_REDIRECT;
@@ -354,8 +372,14 @@ int vsteer_cpumap(struct xdp_md *ctx)
 	vs = bpf_map_lookup_elem(&xdp_vm_stats, &vmid);
 	if (vs)
 		vs->cpumap_delivered++;
-	if (action == VSTEER_XDP_CPU)
-		return bpf_redirect_map(&xdp_tap_devmap, vmid, XDP_PASS);
+	if (action == VSTEER_XDP_CPU) {
+		int ret = bpf_redirect_map(&xdp_tap_devmap, vmid, XDP_PASS);
+
+		/* The tap went away after the classifier looked: up the stack. */
+		if (ret != XDP_REDIRECT && vs)
+			vs->by_action.redirect_error++;
+		return ret;
+	}
 	return XDP_PASS;
 }
 

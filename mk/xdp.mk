@@ -1,12 +1,5 @@
-# XDP classifier (docs/xdp.md). `make bench` runs bench-xdp after the steering benchmark.
-.PHONY: bench-xdp xdp-test
-
-BENCH_EXTRA += bench-xdp
-
-# ns/packet of classify + hash + redirect (BPF_PROG_TEST_RUN) and packets/s through the
-# veth path with and without the classifier, in one run. Needs root.
-bench-xdp: build
-	@$(BUILD_DIR)/tests/vsteer_test_netns -tc='xdp bench*' --no-skip
+# XDP classifier (docs/xdp.md). Its benchmark is part of `make bench` (bench/bench_xdp.cpp).
+.PHONY: xdp-test
 
 # Only the XDP suites (BPF_PROG_TEST_RUN, CLI refusals, netns traffic). Needs root.
 xdp-test: build

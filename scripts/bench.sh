@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# `make bench`: ns/packet of vsteer's steering program next to QEMU's own RSS program,
-# same frames, same configuration, one run.
+# `make bench`: every speed target next to its floor in one run (docs/bench.md): the
+# steering program vs QEMU's own RSS program and a parse-only floor, the Toeplitz rebuild,
+# the XDP classifier vs XDP_PASS, the rate limiter, live packet rates, verifier counts.
 #
 #   scripts/bench.sh [BUILD_DIR] [-- vsteer-bench options, e.g. --repeat 200000 --rounds 3]
 #
 # 1. scripts/qemu-rss-object.sh fetches QEMU's RSS eBPF object from the installed
 #    qemu-system-x86_64 (QMP request-ebpf, QEMU started in a private network
 #    namespace and stopped again) into a temporary file;
-# 2. BUILD_DIR/bench/vsteer-bench loads it and vsteer's program, writes the same
-#    configuration into both and times them with BPF_PROG_TEST_RUN.
+# 2. BUILD_DIR/bench/vsteer-bench loads it, vsteer's programs and the floors
+#    (bench/bpf/bench_floors.bpf.c), and times them with BPF_PROG_TEST_RUN.
 # The temporary object is deleted afterwards; nothing of QEMU is kept.
 set -euo pipefail
 

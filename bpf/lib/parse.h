@@ -3,7 +3,9 @@
  * Packet parsing for virtio-net RSS (docs: shared rss-semantics.md, "Parsing").
  * Shared by the tun steering program and the XDP classifier: the including
  * program defines VSTEER_LOAD(ctx, offset, dst, len), returning 0 on success,
- * with offsets counted from the start of the Ethernet header.
+ * with offsets counted from the start of the Ethernet header. `classify` is a
+ * compile-time constant: the classifier (1) also wants SCTP ports and ICMP,
+ * which never change the RSS hash; the steering program (0) skips them.
  */
 #ifndef VSTEER_BPF_PARSE_H
 #define VSTEER_BPF_PARSE_H
@@ -11,6 +13,7 @@
 #include <linux/types.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "rss_abi.h"
 
 #ifndef VSTEER_LOAD
 #error "define VSTEER_LOAD(ctx, offset, dst, len) before including parse.h"
@@ -36,44 +39,62 @@
 #define VSTEER_IPV6_TLV_PAD1 0
 #define VSTEER_IPV6_TLV_HAO 0xC9
 
-/* What the hash may be computed over. Addresses and ports in network order. */
+/*
+ * What the hash may be computed over, laid out as the hash input itself so
+ * that the hash reads it in place: source address, destination address,
+ * source port, destination port, as in the packet (network order).
+ *   IPv4: in[0..3] src, in[4..7] dst, in[8..11] ports
+ *   IPv6: in[0..15] src, in[16..31] dst, in[32..35] ports
+ * The _EX hash types take home_addr / final_dst instead (rss_select.h).
+ */
 struct vsteer_flow {
 	__u8 l3;            /* 0: not IP, 4 or 6 */
 	__u8 l4;            /* 0: none, VSTEER_IPPROTO_TCP or VSTEER_IPPROTO_UDP */
+	__u8 ip_proto;      /* classify only: the L4 header in the packet: TCP/UDP as in
+	                     * l4, SCTP (ports in `in`, l4 stays 0), ICMP/ICMPv6; 0 for
+	                     * fragments, truncated or other L4 */
 	__u8 has_home_addr; /* IPv6 Destination Options Home Address found */
 	__u8 has_final_dst; /* IPv6 type-2 Routing header found */
-	__be16 sport;
-	__be16 dport;
-	__u8 src[16]; /* IPv4 uses the first 4 bytes */
-	__u8 dst[16];
+	__u8 pad[3];
+	__u8 in[VSTEER_MAX_HASH_INPUT];
 	__u8 home_addr[16];
 	__u8 final_dst[16];
-#ifdef VSTEER_PARSE_CLASSIFY
-	/* Classifier-only (the XDP program defines VSTEER_PARSE_CLASSIFY): the L4
-	 * protocol whose header is in the packet: TCP/UDP as in l4, and also SCTP
-	 * (ports in sport/dport, l4 stays 0 so the hash choice is unchanged) and
-	 * ICMP/ICMPv6 (ports 0). 0 for fragments, truncated or other L4. */
-	__u8 ip_proto;
-#endif
 };
 
-/* Loads the TCP or UDP ports at `off` if the whole L4 header is in the packet. */
-static __always_inline void vsteer_parse_l4(void *ctx, __u32 off, __u8 proto, struct vsteer_flow *f)
+#define VSTEER_FLOW_PORTS4 8  /* in[] offset of the ports, IPv4 */
+#define VSTEER_FLOW_PORTS6 32 /* in[] offset of the ports, IPv6 */
+
+static __always_inline const __u8 *vsteer_flow_dst(const struct vsteer_flow *f)
+{
+	return f->l3 == 6 ? &f->in[16] : &f->in[4];
+}
+
+static __always_inline __u8 *vsteer_flow_ports(struct vsteer_flow *f)
+{
+	return f->l3 == 6 ? &f->in[VSTEER_FLOW_PORTS6] : &f->in[VSTEER_FLOW_PORTS4];
+}
+
+/*
+ * Loads the TCP or UDP ports at `off` (into the flow's port slot for f->l3) if
+ * the whole L4 header is in the packet.
+ */
+static __always_inline void vsteer_parse_l4(void *ctx, __u32 off, __u8 proto, struct vsteer_flow *f,
+                                            const int classify)
 {
 	__u8 hdr[20], last;
 
-#ifdef VSTEER_PARSE_CLASSIFY
-	if (proto == VSTEER_IPPROTO_SCTP) { /* 12-byte common header, ports first */
-		if (!VSTEER_LOAD(ctx, off + 11, &last, 1) && !VSTEER_LOAD(ctx, off, &f->sport, 4))
+	if (classify && proto == VSTEER_IPPROTO_SCTP) { /* 12-byte common header, ports first */
+		if (!VSTEER_LOAD(ctx, off + 11, &last, 1) && !VSTEER_LOAD(ctx, off, hdr, 4)) {
+			__builtin_memcpy(vsteer_flow_ports(f), hdr, 4);
 			f->ip_proto = proto;
+		}
 		return;
 	}
-	if (proto == VSTEER_IPPROTO_ICMP || proto == VSTEER_IPPROTO_ICMPV6) {
+	if (classify && (proto == VSTEER_IPPROTO_ICMP || proto == VSTEER_IPPROTO_ICMPV6)) {
 		if (!VSTEER_LOAD(ctx, off + 3, &last, 1)) /* type, code, checksum */
 			f->ip_proto = proto;
 		return;
 	}
-#endif
 	/* One load of the whole header proves it is there and brings the ports. */
 	if (proto == VSTEER_IPPROTO_TCP) {
 		if (VSTEER_LOAD(ctx, off, hdr, 20))
@@ -84,15 +105,13 @@ static __always_inline void vsteer_parse_l4(void *ctx, __u32 off, __u8 proto, st
 	} else {
 		return;
 	}
-	(void)last;
-	__builtin_memcpy(&f->sport, hdr, 4); /* sport and dport are adjacent */
+	__builtin_memcpy(vsteer_flow_ports(f), hdr, 4); /* sport and dport are adjacent */
 	f->l4 = proto;
-#ifdef VSTEER_PARSE_CLASSIFY
-	f->ip_proto = proto;
-#endif
+	if (classify)
+		f->ip_proto = proto;
 }
 
-static __always_inline void vsteer_parse_ipv4(void *ctx, __u32 off, struct vsteer_flow *f)
+static __always_inline void vsteer_parse_ipv4(void *ctx, __u32 off, struct vsteer_flow *f, const int classify)
 {
 	struct {
 		__u8 ver_ihl;
@@ -118,11 +137,10 @@ static __always_inline void vsteer_parse_ipv4(void *ctx, __u32 off, struct vstee
 		return; /* the options run past the end */
 
 	f->l3 = 4;
-	__builtin_memcpy(f->src, &ip.saddr, 4);
-	__builtin_memcpy(f->dst, &ip.daddr, 4);
-	if (ip.frag_off & bpf_htons(0x3fff)) /* MF or a fragment offset */
+	__builtin_memcpy(f->in, &ip.saddr, 8); /* saddr and daddr are adjacent */
+	if (ip.frag_off & bpf_htons(0x3fff))   /* MF or a fragment offset */
 		return;
-	vsteer_parse_l4(ctx, off + hdr_len, ip.protocol, f);
+	vsteer_parse_l4(ctx, off + hdr_len, ip.protocol, f, classify);
 }
 
 /* Looks for a Home Address option inside the Destination Options header at `off`. */
@@ -151,7 +169,7 @@ static __always_inline void vsteer_find_home_addr(void *ctx, __u32 off, __u32 en
 	}
 }
 
-static __always_inline void vsteer_parse_ipv6(void *ctx, __u32 off, struct vsteer_flow *f)
+static __always_inline void vsteer_parse_ipv6(void *ctx, __u32 off, struct vsteer_flow *f, const int classify)
 {
 	struct {
 		__be32 ver_tc_flow;
@@ -169,8 +187,7 @@ static __always_inline void vsteer_parse_ipv6(void *ctx, __u32 off, struct vstee
 	if ((bpf_ntohl(ip6.ver_tc_flow) >> 28) != 6)
 		return;
 	f->l3 = 6;
-	__builtin_memcpy(f->src, ip6.saddr, 16);
-	__builtin_memcpy(f->dst, ip6.daddr, 16);
+	__builtin_memcpy(f->in, ip6.saddr, 32); /* saddr and daddr are adjacent */
 	next = ip6.nexthdr;
 	off += sizeof(ip6);
 
@@ -207,7 +224,7 @@ static __always_inline void vsteer_parse_ipv6(void *ctx, __u32 off, struct vstee
 	     next == VSTEER_IPPROTO_DSTOPTS || next == VSTEER_IPPROTO_FRAGMENT))
 		return; /* past the walk limit */
 	if (!fragmented)
-		vsteer_parse_l4(ctx, off, next, f);
+		vsteer_parse_l4(ctx, off, next, f, classify);
 }
 
 /*
@@ -217,7 +234,7 @@ static __always_inline void vsteer_parse_ipv6(void *ctx, __u32 off, struct vstee
  * general path (tags, options, extension headers, short frames), which gives
  * the same result for these frames, only with more loads.
  */
-static __always_inline int vsteer_parse_fast(void *ctx, struct vsteer_flow *f)
+static __always_inline int vsteer_parse_fast(void *ctx, struct vsteer_flow *f, const int classify)
 {
 	__u8 w[42];
 	const __u8 *ip = &w[2];
@@ -228,21 +245,18 @@ static __always_inline int vsteer_parse_fast(void *ctx, struct vsteer_flow *f)
 		if (ip[0] != 0x45)
 			return 0;
 		f->l3 = 4;
-		__builtin_memcpy(f->src, &ip[12], 4);
-		__builtin_memcpy(f->dst, &ip[16], 4);
+		/* Addresses and the first 4 bytes after the header, in hash input order;
+		 * the bytes after the addresses count as ports only with f->l4. */
+		__builtin_memcpy(f->in, &ip[12], 12);
 		if ((ip[6] & 0x3f) || ip[7]) /* MF or a fragment offset */
 			return 1;
 		if (ip[9] == VSTEER_IPPROTO_TCP || ip[9] == VSTEER_IPPROTO_UDP) {
-			__builtin_memcpy(&f->sport, &ip[20], 4); /* the whole header is in w */
-			f->l4 = ip[9];
-#ifdef VSTEER_PARSE_CLASSIFY /* as vsteer_parse_l4 does: SCTP ports, ICMP */
-			f->ip_proto = ip[9];
-		} else if (ip[9] == VSTEER_IPPROTO_SCTP) {
-			__builtin_memcpy(&f->sport, &ip[20], 4); /* 12-byte header, in w */
-			f->ip_proto = ip[9];
-		} else if (ip[9] == VSTEER_IPPROTO_ICMP || ip[9] == VSTEER_IPPROTO_ICMPV6) {
-			f->ip_proto = ip[9];
-#endif
+			f->l4 = ip[9]; /* the whole header is in w */
+			if (classify)
+				f->ip_proto = ip[9];
+		} else if (classify && (ip[9] == VSTEER_IPPROTO_SCTP || ip[9] == VSTEER_IPPROTO_ICMP ||
+		                        ip[9] == VSTEER_IPPROTO_ICMPV6)) {
+			f->ip_proto = ip[9]; /* as vsteer_parse_l4: 12-byte SCTP header in w */
 		}
 		return 1;
 	}
@@ -253,21 +267,20 @@ static __always_inline int vsteer_parse_fast(void *ctx, struct vsteer_flow *f)
 		    next == VSTEER_IPPROTO_DSTOPTS || next == VSTEER_IPPROTO_FRAGMENT)
 			return 0;
 		f->l3 = 6;
-		__builtin_memcpy(f->src, &ip[8], 16);
-		__builtin_memcpy(f->dst, &ip[24], 16);
-		vsteer_parse_l4(ctx, 54, next, f);
+		__builtin_memcpy(f->in, &ip[8], 32);
+		vsteer_parse_l4(ctx, 54, next, f, classify);
 		return 1;
 	}
 	return 0;
 }
 
 /* Fills `f` from the frame; f must be zeroed by the caller. */
-static __always_inline void vsteer_parse(void *ctx, struct vsteer_flow *f)
+static __always_inline void vsteer_parse(void *ctx, struct vsteer_flow *f, const int classify)
 {
 	__u32 off = 12;
 	__be16 proto;
 
-	if (vsteer_parse_fast(ctx, f))
+	if (vsteer_parse_fast(ctx, f, classify))
 		return;
 
 	if (VSTEER_LOAD(ctx, off, &proto, 2))
@@ -282,9 +295,9 @@ static __always_inline void vsteer_parse(void *ctx, struct vsteer_flow *f)
 	}
 	off += 2;
 	if (proto == bpf_htons(VSTEER_ETH_P_IP))
-		vsteer_parse_ipv4(ctx, off, f);
+		vsteer_parse_ipv4(ctx, off, f, classify);
 	else if (proto == bpf_htons(VSTEER_ETH_P_IPV6))
-		vsteer_parse_ipv6(ctx, off, f);
+		vsteer_parse_ipv6(ctx, off, f, classify);
 }
 
 #endif /* VSTEER_BPF_PARSE_H */

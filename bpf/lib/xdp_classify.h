@@ -3,14 +3,14 @@
  * Classification shared by the XDP classifier, its cpumap program and the tc
  * east-west program (docs/xdp.md): exact 5-tuple rules first, then the
  * destination MAC (exact), then the destination IPv4/IPv6 prefix (longest
- * match). Needs VSTEER_LOAD (parse.h) and xdp_maps.h.
+ * match). Needs VSTEER_LOAD (parse.h).
  */
 #ifndef VSTEER_BPF_XDP_CLASSIFY_H
 #define VSTEER_BPF_XDP_CLASSIFY_H
 
-#include "vsteer_abi.h"
+#include "xdp_abi.h"
 #include "parse.h"
-#include "xdp_maps.h"
+#include "xdp_classify_maps.h"
 
 struct vsteer_xdp_verdict {
 	__u32 vm;     /* VSTEER_XDP_NO_VM unless the action is VM */
@@ -37,12 +37,12 @@ static __always_inline int vsteer_xdp_lookup_dest(void *ctx, const struct vsteer
 	if (f->l3 == 4) {
 		struct vsteer_xdp_lpm4 k = {.prefixlen = 32};
 
-		__builtin_memcpy(k.addr, f->dst, 4);
+		__builtin_memcpy(k.addr, vsteer_flow_dst(f), 4);
 		target = bpf_map_lookup_elem(&xdp_prefix4, &k);
 	} else if (f->l3 == 6) {
 		struct vsteer_xdp_lpm6 k = {.prefixlen = 128};
 
-		__builtin_memcpy(k.addr, f->dst, 16);
+		__builtin_memcpy(k.addr, vsteer_flow_dst(f), 16);
 		target = bpf_map_lookup_elem(&xdp_prefix6, &k);
 	} else {
 		return 0;
@@ -54,7 +54,6 @@ static __always_inline int vsteer_xdp_lookup_dest(void *ctx, const struct vsteer
 	return 1;
 }
 
-#ifndef VSTEER_XDP_MAPS_EASTWEST
 static __always_inline void vsteer_xdp_classify(void *ctx, const struct vsteer_flow *f,
                                                 struct vsteer_xdp_verdict *v)
 {
@@ -69,18 +68,18 @@ static __always_inline void vsteer_xdp_classify(void *ctx, const struct vsteer_f
 
 		k.family = f->l3;
 		k.proto = f->ip_proto;
-		k.sport = f->sport;
-		k.dport = f->dport;
+		if (f->l3 == 4) {
+			__builtin_memcpy(k.src, &f->in[0], 4);
+			__builtin_memcpy(k.dst, &f->in[4], 4);
+			__builtin_memcpy(&k.sport, &f->in[VSTEER_FLOW_PORTS4], 4);
+		} else {
+			__builtin_memcpy(k.src, &f->in[0], 16);
+			__builtin_memcpy(k.dst, &f->in[16], 16);
+			__builtin_memcpy(&k.sport, &f->in[VSTEER_FLOW_PORTS6], 4);
+		}
 		if (f->ip_proto == VSTEER_IPPROTO_ICMP || f->ip_proto == VSTEER_IPPROTO_ICMPV6) {
 			k.sport = 0;
 			k.dport = 0;
-		}
-		if (f->l3 == 4) {
-			__builtin_memcpy(k.src, f->src, 4);
-			__builtin_memcpy(k.dst, f->dst, 4);
-		} else {
-			__builtin_memcpy(k.src, f->src, 16);
-			__builtin_memcpy(k.dst, f->dst, 16);
 		}
 		r = bpf_map_lookup_elem(&xdp_rules, &k);
 		if (r) {
@@ -95,6 +94,5 @@ static __always_inline void vsteer_xdp_classify(void *ctx, const struct vsteer_f
 	if (vsteer_xdp_lookup_dest(ctx, f, v))
 		v->action = VSTEER_XDP_VM;
 }
-#endif
 
 #endif /* VSTEER_BPF_XDP_CLASSIFY_H */

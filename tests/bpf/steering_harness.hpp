@@ -7,7 +7,7 @@
 
 #include "rss_config.hpp"
 #include "tun_steering.skel.h"
-#include "vsteer_abi.h"
+#include "rss_abi.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

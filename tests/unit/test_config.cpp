@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // The configuration model: validation with messages that name the problem, the text forms
-// the CLI parses and prints, and the conversion to QEMU's map layout (vsteer_abi.h).
+// the CLI parses and prints, and the conversion to QEMU's map layout (rss_abi.h).
 #include "rss_config.hpp"
 
 #include <doctest/doctest.h>

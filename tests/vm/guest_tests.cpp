@@ -20,7 +20,7 @@
 #include "steering_objects.hpp"
 #include "tap_control.hpp"
 #include "tun_hash_report.hpp"
-#include "vsteer_abi.h"
+#include "rss_abi.h"
 
 #include <fstream>
 #include <linux/bpf.h>

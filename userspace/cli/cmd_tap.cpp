@@ -215,7 +215,7 @@ void show_json(const ShowOptions &o, const TapPins &p, const std::optional<TapIn
                const SteeringObjects &objs)
 {
 	RssConfig c = objs.read_config();
-	StatsTotals s = objs.read_stats();
+	StatsTotals s = objs.read_stats(info ? info->queues : 0);
 	JsonWriter j;
 	j.begin_object().value("tap", o.tap).value("pin_dir", p.path).value("prog_id", objs.prog_id());
 	j.value("tap_present", info.has_value());
@@ -249,7 +249,7 @@ void show_text(const ShowOptions &o, const TapPins &p, const std::optional<TapIn
                const SteeringObjects &objs)
 {
 	RssConfig c = objs.read_config();
-	StatsTotals s = objs.read_stats();
+	StatsTotals s = objs.read_stats(info ? info->queues : 0);
 	std::printf("tap %s", o.tap.c_str());
 	if (info)
 		std::printf(": %u queues attached%s%s\n", info->queues,

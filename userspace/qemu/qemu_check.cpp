@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "qemu_check.hpp"
 
-#include "vsteer_abi.h"
+#include "rss_abi.h"
 
 #include <dirent.h>
 #include <sys/stat.h>

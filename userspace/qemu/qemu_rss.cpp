@@ -3,7 +3,7 @@
 
 #include "bpf_map.hpp" // dup_fd
 #include "error.hpp"
-#include "vsteer_abi.h"
+#include "rss_abi.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

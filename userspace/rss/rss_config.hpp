@@ -5,7 +5,7 @@
 
 #include "error.hpp" // ConfigError
 #include "toeplitz.hpp"
-#include "vsteer_abi.h"
+#include "rss_abi.h"
 
 #include <cstdint>
 #include <string>
@@ -43,7 +43,7 @@ std::string format_hash_types(uint32_t types);
 std::vector<uint16_t> parse_table(std::string_view list); // "0,1,2,3"
 const char *report_name(uint8_t report);
 
-// QEMU map layout (vsteer_abi.h).
+// QEMU map layout (rss_abi.h).
 vsteer_rss_config to_map_config(const RssConfig &c);
 vsteer_toeplitz_key to_map_key(const RssKey &key);
 RssKey from_map_key(const vsteer_toeplitz_key &k);

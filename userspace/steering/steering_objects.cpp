@@ -488,8 +488,9 @@ void SteeringObjects::write_config(const RssConfig &c)
 	std::memcpy(cfg.at(0), &m, sizeof(m));
 }
 
-StatsTotals SteeringObjects::read_stats() const
+StatsTotals SteeringObjects::read_stats(unsigned attached) const
 {
+	const unsigned fold = attached > 0 && attached < VSTEER_MAX_QUEUES ? attached : VSTEER_MAX_QUEUES;
 	StatsTotals t;
 	for (const vsteer_stats &s : stats_.get(0)) {
 		t.packets += s.packets;
@@ -500,7 +501,7 @@ StatsTotals SteeringObjects::read_stats() const
 		for (size_t i = 0; i < VSTEER_REPORT_COUNT; i++)
 			t.by_report[i] += r[i];
 		for (size_t q = 0; q < VSTEER_MAX_QUEUES; q++)
-			t.by_queue[q] += s.by_queue[q];
+			t.by_queue[q % fold] += s.by_queue[q];
 	}
 	return t;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // The steering program and its maps for one tap, loaded from the skeleton or opened from
 // their pins. The pin directory holds prog, config, toeplitz_key, indirection_table,
-// toeplitz_cache, stats and meta (names in vsteer_abi.h); it appears whole or not at all.
+// toeplitz_cache, stats and meta (names in rss_abi.h); it appears whole or not at all.
 // meta carries the stamp of the pin set (layout ABI, which program, which version of it):
 // docs/pins.md.
 #pragma once
@@ -10,7 +10,7 @@
 #include "pin_dir.hpp"
 #include "rss_config.hpp"
 #include "unique_fd.hpp"
-#include "vsteer_abi.h"
+#include "rss_abi.h"
 
 #include <array>
 #include <cstdint>
@@ -103,7 +103,10 @@ public:
 	// and the last store): table entries first, then the key, then the config word that
 	// makes the new length visible, so a packet never indexes entries that are not written.
 	void write_config(const RssConfig &c);
-	StatsTotals read_stats() const;
+	// Counters summed over CPUs. by_queue counts the queue each packet was delivered
+	// to: tun puts it on (returned queue) % (attached queues), so with `attached`
+	// queues (the tap's, 0: unknown) a returned queue q counts for q % attached.
+	StatsTotals read_stats(unsigned attached = 0) const;
 
 	int prog_fd() const { return prog_.get(); }
 	int config_fd() const { return config_.fd(); }

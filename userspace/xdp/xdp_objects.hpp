@@ -6,7 +6,7 @@
 
 #include "bpf_map.hpp"
 #include "unique_fd.hpp"
-#include "vsteer_abi.h"
+#include "xdp_abi.h"
 
 #include <cstdint>
 #include <optional>
@@ -82,7 +82,7 @@ private:
 };
 
 // A VM's RSS policy maps: the tap's config / toeplitz_key / indirection_table (QEMU
-// layout, vsteer_abi.h). Borrowed fds; the classifier holds its own references once added.
+// layout, xdp_abi.h). Borrowed fds; the classifier holds its own references once added.
 struct RssPolicyFds {
 	int config = -1, key = -1, table = -1;
 };
