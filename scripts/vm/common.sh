@@ -21,7 +21,7 @@ JOBS=${JOBS:-$(nproc)}
 # without var-tracking gcc compiles the -g kernel markedly faster.
 KERNEL_KCFLAGS="-fno-var-tracking -fno-var-tracking-assignments"
 # Version of the image recipe in build-kernel.sh (part of the cache key).
-KERNEL_RECIPE=5
+KERNEL_RECIPE=6
 
 export CCACHE_DIR=${CCACHE_DIR:-$VSTEER_CACHE/ccache}
 export CCACHE_NOHASHDIR=true
