@@ -54,22 +54,29 @@ series_patches() {
 	done <"$PATCH_DIR/series"
 }
 
-# What a work tree depends on (the source package, the compiler, the config and how
-# build-kernel.sh builds): one line each, for the cache keys below.
-kernel_inputs() {
+# What the sources of a work tree are and how they are compiled (the source package, the
+# compiler, pahole, the flags, how build-kernel.sh builds): one line each.
+source_inputs() {
 	dpkg-query -W -f '${Version}\n' "$KERNEL_PKG" 2>/dev/null ||
 		stat -c '%s %Y' "$KERNEL_TARBALL"
 	gcc --version | head -n1
 	ccache --version | head -n1
 	pahole --version 2>/dev/null || echo "no pahole"
-	cat "$CONFIG_FRAGMENT"
 	echo "KCFLAGS $KERNEL_KCFLAGS"
 	# how build-kernel.sh turns these into an image: bump on any change to it
 	echo "recipe $KERNEL_RECIPE"
 }
 
-# Key of the shared work tree of both variants (build-kernel.sh).
-tree_key() { kernel_inputs | sha256sum | cut -c1-16; }
+# Everything an image depends on besides the series: the sources and the config fragment.
+kernel_inputs() {
+	source_inputs
+	cat "$CONFIG_FRAGMENT"
+}
+
+# Key of the shared work tree of both variants (build-kernel.sh). The config fragment is
+# not part of it: a tree configured with another fragment is reconfigured in place, and
+# kbuild recompiles only what depends on the options that changed.
+tree_key() { source_inputs | sha256sum | cut -c1-16; }
 
 # Cache key of one kernel variant: sha256 of everything that goes into it.
 kernel_key() {

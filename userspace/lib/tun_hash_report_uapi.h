@@ -35,6 +35,9 @@ struct tun_hash_report {
 /* hash value from __sk_buff->cb[0], report type from cb[1] of the steering
  * program, into struct virtio_net_hdr_v1_hash */
 #define TUN_HASH_REPORT_STEERING 0x00000001
+#else
+/* the installed headers are the patched kernel's (the guest tests) */
+#define VSTEER_PATCHED_UAPI_HEADERS 1
 #endif
 
 /* RTM_GETLINK, IFLA_LINKINFO/IFLA_INFO_DATA of a tun device: u32 with the
@@ -73,7 +76,7 @@ VSTEER_UAPI_STATIC_ASSERT(TUNGETHASHREPORT == _IOR('T', 233, struct tun_hash_rep
 VSTEER_UAPI_STATIC_ASSERT(TUN_HASH_REPORT_STEERING == 1, "TUN_HASH_REPORT_STEERING is bit 0");
 VSTEER_UAPI_STATIC_ASSERT(IFLA_TUN_NUM_DISABLED_QUEUES + 1 == VSTEER_IFLA_TUN_HASH_REPORT,
                           "IFLA_TUN_HASH_REPORT follows IFLA_TUN_NUM_DISABLED_QUEUES");
-#ifdef TUNSETHASHREPORT /* the patched headers: they have the enum value too */
+#ifdef VSTEER_PATCHED_UAPI_HEADERS
 VSTEER_UAPI_STATIC_ASSERT(IFLA_TUN_HASH_REPORT == VSTEER_IFLA_TUN_HASH_REPORT,
                           "IFLA_TUN_HASH_REPORT matches the patched if_link.h");
 #endif
