@@ -62,6 +62,10 @@ kernel_inputs() {
 	cat "$CONFIG_FRAGMENT"
 }
 
+# What of a patch file goes into a kernel: its diff, not the mail headers and the commit
+# message (rewording a patch, or the series' subject prefix, rebuilds nothing).
+patch_code() { sed -n '/^diff --git /,$p' "$1"; }
+
 # Key of the shared work tree of both variants (build-kernel.sh). The config fragment is
 # not part of it: a tree configured with another fragment is reconfigured in place, and
 # kbuild recompiles only what depends on the options that changed.
@@ -76,8 +80,7 @@ kernel_key() {
 		if [ "$variant" = patched ]; then
 			local p
 			for p in $(series_patches); do
-				basename "$p"
-				cat "$p"
+				patch_code "$p"
 			done
 		fi
 	} | sha256sum | cut -c1-16

@@ -104,7 +104,10 @@ ensure_tree() {
 }
 
 # State name of a list of patch files (in order).
-patched_state() { echo "patched $(cat "$@" | sha256sum | cut -c1-16)"; }
+patched_state() {
+	local p
+	echo "patched $(for p in "$@"; do patch_code "$p"; done | sha256sum | cut -c1-16)"
+}
 
 # Applies one patch (a path) on top of the current state.
 apply_patch() {
