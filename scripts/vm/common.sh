@@ -14,7 +14,8 @@ if [ -z "${VSTEER_CACHE:-}" ]; then
 fi
 KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 KERNEL_PKG=${KERNEL_PKG:-linux-source-6.12}
-PATCH_DIR=$REPO_ROOT/kernel-patches
+# (another series can be built in the same tree: PATCH_DIR=DIR, e.g. an earlier version)
+PATCH_DIR=${PATCH_DIR:-$REPO_ROOT/kernel-patches}
 CONFIG_FRAGMENT=$VM_SCRIPTS_DIR/kernel.config
 JOBS=${JOBS:-$(nproc)}
 # Extra compiler flags of the kernel build. BTF needs DWARF types, not variable locations:
