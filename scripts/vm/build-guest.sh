@@ -41,11 +41,12 @@ mv "$out/guest_tests.tmp" "$out/guest_tests"
 # The kernel's own tun and tap selftests, from the patched tree (the series extends them):
 # the same binaries run on both kernels, where the hash reporting tests skip on the baseline.
 for t in tun tap; do
-	if is_stale "$out/kselftest-$t" "$image_dir/selftests/net/$t.c" "$image_dir/done"; then
+	bin=$out/kselftest-$t
+	if [ ! -e "$bin" ] || [ "$image_dir/selftests/net/$t.c" -nt "$bin" ] || [ "$image_dir/done" -nt "$bin" ]; then
 		log "compiling the kernel's $t selftest"
 		gcc -O2 -Wall -static -isystem "$image_dir/headers/include" -I"$image_dir/selftests" \
-			"$image_dir/selftests/net/$t.c" -o "$out/kselftest-$t.tmp"
-		mv "$out/kselftest-$t.tmp" "$out/kselftest-$t"
+			"$image_dir/selftests/net/$t.c" -o "$bin.tmp"
+		mv "$bin.tmp" "$bin"
 	fi
 done
 
