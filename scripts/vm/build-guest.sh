@@ -2,7 +2,9 @@
 # Builds the guest side of the VM tests into OUT (default build/vm):
 #   OUT/guest_tests        static C++ test binary (tests/vm/), compiled against the
 #                          PATCHED kernel's `make headers_install` output
-#   OUT/initramfs.cpio     busybox-static + guest_tests + BPF objects + vectors, made
+#   OUT/kselftest-tun|tap the kernel's tun and tap selftests (tools/testing/selftests/net/)
+#                          of the patched tree, static
+#   OUT/initramfs.cpio     busybox-static + guest_tests + kselftests + BPF objects + vectors, made
 #                          with the kernel's usr/gen_init_cpio (no root needed)
 # guest_tests is the CMake target vsteer-guest-tests, built in a static build directory of
 # its own (OUT/cmake, -DVSTEER_STATIC=ON) against the patched kernel image directory's
@@ -36,6 +38,18 @@ fi
 cp "$cmake_dir/tests/vsteer-guest-tests" "$out/guest_tests.tmp"
 mv "$out/guest_tests.tmp" "$out/guest_tests"
 
+# The kernel's own tun and tap selftests, from the patched tree (the series extends them):
+# the same binaries run on both kernels, where the hash reporting tests skip on the baseline.
+for t in tun tap; do
+	bin=$out/kselftest-$t
+	if [ ! -e "$bin" ] || [ "$image_dir/selftests/net/$t.c" -nt "$bin" ] || [ "$image_dir/done" -nt "$bin" ]; then
+		log "compiling the kernel's $t selftest"
+		gcc -O2 -Wall -static -isystem "$image_dir/headers/include" -I"$image_dir/selftests" \
+			"$image_dir/selftests/net/$t.c" -o "$bin.tmp"
+		mv "$bin.tmp" "$bin"
+	fi
+done
+
 cat >"$out/initramfs.list" <<LIST
 dir /dev 755 0 0
 nod /dev/console 600 0 0 c 5 1
@@ -50,6 +64,8 @@ file /bin/busybox $busybox 755 0 0
 slink /bin/sh busybox 777 0 0
 file /init $REPO_ROOT/tests/vm/init.sh 755 0 0
 file /vsteer/guest_tests $out/guest_tests 755 0 0
+file /vsteer/kselftest-tun $out/kselftest-tun 755 0 0
+file /vsteer/kselftest-tap $out/kselftest-tap 755 0 0
 file /vsteer/ms-rss-vectors.tsv $vectors 644 0 0
 LIST
 for o in "$bpf_out"/*.bpf.o; do

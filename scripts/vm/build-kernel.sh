@@ -3,7 +3,8 @@
 #   build-kernel.sh baseline   Debian's linux-source-6.12 as shipped
 #   build-kernel.sh patched    the same plus kernel-patches/series
 # Prints the directory holding bzImage, headers/ (make headers_install),
-# gen_init_cpio and config. The directory name carries a hash of the
+# gen_init_cpio, config and selftests/ (sources of the kernel's tun and tap
+# selftests). The directory name carries a hash of the
 # sources, the series, the config fragment and the compiler, so a cache hit
 # is always the right image.
 #
@@ -68,6 +69,10 @@ cp "$tree/.config" "$tmp/config"
 # headers that `make headers` leaves in usr/include
 mk headers >/dev/null
 (cd "$tree/usr/include" && find . -name '*.h' -exec cp --parents {} "$tmp/headers/include/" \;)
+# the kernel's own tun and tap selftests as this variant has them (build-guest.sh compiles them)
+mkdir -p "$tmp/selftests/net"
+cp "$tree"/tools/testing/selftests/kselftest{,_harness}.h "$tmp/selftests/"
+cp "$tree"/tools/testing/selftests/net/{tun,tap}.c "$tmp/selftests/net/"
 if [ -x "$tree/usr/gen_init_cpio" ]; then
 	cp "$tree/usr/gen_init_cpio" "$tmp/gen_init_cpio"
 else

@@ -14,14 +14,15 @@ if [ -z "${VSTEER_CACHE:-}" ]; then
 fi
 KERNEL_TARBALL=${KERNEL_TARBALL:-/usr/src/linux-source-6.12.tar.xz}
 KERNEL_PKG=${KERNEL_PKG:-linux-source-6.12}
-PATCH_DIR=$REPO_ROOT/kernel-patches
+# (another series can be built in the same tree: PATCH_DIR=DIR, e.g. an earlier version)
+PATCH_DIR=${PATCH_DIR:-$REPO_ROOT/kernel-patches}
 CONFIG_FRAGMENT=$VM_SCRIPTS_DIR/kernel.config
 JOBS=${JOBS:-$(nproc)}
 # Extra compiler flags of the kernel build. BTF needs DWARF types, not variable locations:
 # without var-tracking gcc compiles the -g kernel markedly faster.
 KERNEL_KCFLAGS="-fno-var-tracking -fno-var-tracking-assignments"
 # Version of the image recipe in build-kernel.sh (part of the cache key).
-KERNEL_RECIPE=5
+KERNEL_RECIPE=6
 
 export CCACHE_DIR=${CCACHE_DIR:-$VSTEER_CACHE/ccache}
 export CCACHE_NOHASHDIR=true
@@ -43,22 +44,33 @@ series_patches() {
 	done <"$PATCH_DIR/series"
 }
 
-# What a work tree depends on (the source package, the compiler, the config and how
-# build-kernel.sh builds): one line each, for the cache keys below.
-kernel_inputs() {
+# What the sources of a work tree are and how they are compiled (the source package, the
+# compiler, pahole, the flags, how build-kernel.sh builds): one line each.
+source_inputs() {
 	dpkg-query -W -f '${Version}\n' "$KERNEL_PKG" 2>/dev/null ||
 		stat -c '%s %Y' "$KERNEL_TARBALL"
 	gcc --version | head -n1
 	ccache --version | head -n1
 	pahole --version 2>/dev/null || echo "no pahole"
-	cat "$CONFIG_FRAGMENT"
 	echo "KCFLAGS $KERNEL_KCFLAGS"
 	# how build-kernel.sh turns these into an image: bump on any change to it
 	echo "recipe $KERNEL_RECIPE"
 }
 
-# Key of the shared work tree of both variants (build-kernel.sh).
-tree_key() { kernel_inputs | sha256sum | cut -c1-16; }
+# Everything an image depends on besides the series: the sources and the config fragment.
+kernel_inputs() {
+	source_inputs
+	cat "$CONFIG_FRAGMENT"
+}
+
+# What of a patch file goes into a kernel: its diff, not the mail headers and the commit
+# message (rewording a patch, or the series' subject prefix, rebuilds nothing).
+patch_code() { sed -n '/^diff --git /,$p' "$1"; }
+
+# Key of the shared work tree of both variants (build-kernel.sh). The config fragment is
+# not part of it: a tree configured with another fragment is reconfigured in place, and
+# kbuild recompiles only what depends on the options that changed.
+tree_key() { source_inputs | sha256sum | cut -c1-16; }
 
 # Cache key of one kernel variant: sha256 of everything that goes into it.
 kernel_key() {
@@ -69,8 +81,7 @@ kernel_key() {
 		if [ "$variant" = patched ]; then
 			local p
 			for p in $(series_patches); do
-				basename "$p"
-				cat "$p"
+				patch_code "$p"
 			done
 		fi
 	} | sha256sum | cut -c1-16

@@ -2,9 +2,10 @@
 # The one kernel work tree that build-kernel.sh and check-series.sh share (sourced after
 # common.sh, with the tree lock held: take_tree_lock).
 #
-# $VSTEER_CACHE/tree/linux-KEY (KEY = tree_key: sources, config, compiler) holds Debian's
-# linux-source-6.12, configured with scripts/vm/kernel.config, plus whatever prefix of a series
-# is applied. Moving between states reverts or applies patches in place, so kbuild recompiles
+# $VSTEER_CACHE/tree/linux-KEY (KEY = tree_key: sources, compiler, flags) holds Debian's
+# linux-source-6.12, configured with scripts/vm/kernel.config (a copy of the fragment it was
+# configured with is .vsteer/fragment; another fragment is applied in place), plus whatever
+# prefix of a series is applied. Moving between states reverts or applies patches in place, so kbuild recompiles
 # only what depends on the files they touch (about a fifth of the objects), not the whole
 # kernel. .vsteer/state names the state:
 #   baseline         no patch applied
@@ -73,21 +74,40 @@ new_tree() {
 	set_tree_state dirty
 	log "extracting $KERNEL_TARBALL"
 	tar -xf "$KERNEL_TARBALL" --strip-components=1 -C "$tree"
+	configure_tree
+	set_tree_state baseline
+}
+
+# .config = tinyconfig + the fragment, as in a fresh tree; the objects stay, and kbuild
+# recompiles what depends on the options that changed.
+configure_tree() {
 	log "configuring (tinyconfig + $(basename "$CONFIG_FRAGMENT"))"
 	mk tinyconfig >/dev/null
 	grep -v '^[[:space:]]*$' "$CONFIG_FRAGMENT" | grep -v '^# [^C]' >>"$tree/.config"
 	mk olddefconfig >/dev/null 2>&1
 	check_config
-	set_tree_state baseline
+	cp "$CONFIG_FRAGMENT" "$state_dir/fragment"
 }
 
-# The tree, unless missing or dirty.
+# The tree, unless missing or dirty; configured with the current fragment.
 ensure_tree() {
 	case $(tree_state) in missing|dirty) new_tree ;; esac
+	if ! cmp -s "$CONFIG_FRAGMENT" "$state_dir/fragment"; then
+		log "config fragment changed: reconfiguring the work tree at baseline"
+		revert_to_baseline
+		if ! cmp -s "$CONFIG_FRAGMENT" "$state_dir/fragment"; then
+			set_tree_state dirty
+			configure_tree
+			set_tree_state baseline
+		fi
+	fi
 }
 
 # State name of a list of patch files (in order).
-patched_state() { echo "patched $(cat "$@" | sha256sum | cut -c1-16)"; }
+patched_state() {
+	local p
+	echo "patched $(for p in "$@"; do patch_code "$p"; done | sha256sum | cut -c1-16)"
+}
 
 # Applies one patch (a path) on top of the current state.
 apply_patch() {

@@ -6,7 +6,7 @@
 # BUG:/WARNING:/Oops/KASAN/panic.
 #
 # Environment: VSTEER_CACHE (default /var/cache/vsteer), BUILD_DIR (build),
-#   VM_VARIANTS ("patched baseline"), VM_SUITE (all|tun|vhost), VM_FRAMES (200),
+#   VM_VARIANTS ("patched baseline"), VM_SUITE (all|tun|vhost|kselftest), VM_FRAMES (200),
 #   VM_TIMEOUT (600 s per boot), JOBS.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"

@@ -12,6 +12,9 @@
 #include <functional>
 #include <map>
 
+#include <linux/if_tun.h>
+#include <sys/ioctl.h>
+
 using namespace vsteer;
 using namespace vsteer::test;
 
@@ -466,4 +469,50 @@ TEST_CASE("netns: per-queue counts are the queues the kernel delivered to")
 		CHECK(counted >= delivered_before_reading[qi]);
 		CHECK(counted <= delivered[qi]);
 	}
+}
+
+// Reading state must not take packets: `vsteer show`, `list` and `qemu-check` read the hash
+// report state from RTM_GETLINK. Attaching a queue to ask TUNGETHASHREPORT (what they did
+// before) adds a queue that the kernel's automatic queue selection uses at once on a tap
+// without a steering program, and the frames it got are lost when the file closes.
+TEST_CASE("netns: vsteer show and list on a tap without a steering program attach no queue and lose no frame")
+{
+	if (!require_privileges("real tun path"))
+		return;
+	NetnsGuard ns(unique_name("vsteer-tt-", "-show"));
+	const std::string tap = unique_name("vt", "s");
+	TapQueues q(tap, 4);
+	PinCleanup pins{tap};
+	PacketSender sender(tap);
+	auto r = vsteer_cli(ns, "attach --tap " + tap);
+	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	// The pins stay, the program goes (as after a VMM re-created the tap): frames are placed
+	// by the kernel's flow hash over every attached queue.
+	int none = -1;
+	REQUIRE(ioctl(q.fd(0), TUNSETSTEERINGEBPF, &none) == 0);
+
+	auto flows = make_flows(303, 512);
+	const uint64_t drops_before = tx_dropped(tap), tx_before = tx_packets(tap);
+	Traffic t(q, sender, flows);
+	t.start();
+	t.wait_sent(2000);
+	std::string failed;
+	for (int i = 0; i < 100; i++) {
+		r = vsteer_cli(ns, i % 2 ? "show --tap " + tap + " --json" : "show --tap " + tap);
+		if (r.rc != 0 && failed.empty())
+			failed = r.all();
+		if (i % 10 == 0) {
+			r = vsteer_cli(ns, "list");
+			if (r.rc != 0 && failed.empty())
+				failed = r.all();
+		}
+	}
+	t.wait_sent(2000);
+	t.stop();
+	CHECK_MESSAGE(failed.empty(), failed);
+	CHECK(r.all().find(tap) != std::string::npos);
+	check_accounting(t, tap, drops_before, tx_before);
+	// every frame the tap delivered went to the test's four queues
+	CHECK(tx_packets(tap) - tx_before == t.read_total());
+	CHECK(query_tap(tap)->queues == 4);
 }

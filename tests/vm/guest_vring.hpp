@@ -64,6 +64,16 @@ public:
 	{
 		return ioctl(vhost_.get(), VHOST_SET_FEATURES, &f) < 0 ? errno : 0;
 	}
+	// VHOST_GET_BACKEND_FEATURES (0 if the ioctl fails)
+	uint64_t backend_features() const
+	{
+		uint64_t f = 0;
+		return ioctl(vhost_.get(), VHOST_GET_BACKEND_FEATURES, &f) < 0 ? 0 : f;
+	}
+	int set_backend_features(uint64_t f) const
+	{
+		return ioctl(vhost_.get(), VHOST_SET_BACKEND_FEATURES, &f) < 0 ? errno : 0;
+	}
 
 	// Memory table, ring 0, buffers, backend. Call after set_features.
 	void start(int tap_fd)

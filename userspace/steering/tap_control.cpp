@@ -3,9 +3,11 @@
 
 #include "error.hpp"
 #include "tun_hash_report.hpp"
+#include "tun_hash_report_uapi.h"
 #include "unique_fd.hpp"
 
 #include <fcntl.h>
+#include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
 #include <linux/if_packet.h>
@@ -21,6 +23,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 namespace vsteer
@@ -28,57 +31,124 @@ namespace vsteer
 namespace
 {
 
-// ---- rtnetlink: RTM_GETLINK for one device, parsed down to IFLA_TUN_* ----
+// ---- rtnetlink (libmnl): RTM_GETLINK for one device, parsed down to IFLA_TUN_* ----
 
-struct Attr {
-	const rtattr *a;
-	const void *data() const { return RTA_DATA(a); }
-	size_t len() const { return RTA_PAYLOAD(a); }
-	uint8_t u8() const { return len() >= 1 ? *static_cast<const uint8_t *>(data()) : 0; }
-	uint32_t u32() const
-	{
-		uint32_t v = 0;
-		if (len() >= 4)
-			std::memcpy(&v, data(), 4);
-		return v;
-	}
+using MnlSocket = std::unique_ptr<mnl_socket, decltype(&mnl_socket_close)>;
+
+struct LinkParse {
+	TapInfo *info;
+	bool is_tun_driver = false;
 };
 
-template <typename F> void for_each_attr(const void *start, size_t len, F &&f)
+int parse_tun_attr(const nlattr *a, void *data)
 {
-	auto *a = static_cast<const rtattr *>(start);
-	int remaining = static_cast<int>(len);
-	for (; RTA_OK(a, remaining); a = RTA_NEXT(a, remaining))
-		f(static_cast<unsigned>(a->rta_type & NLA_TYPE_MASK), Attr{a});
+	auto *info = static_cast<TapInfo *>(data);
+	switch (mnl_attr_get_type(a)) {
+	case IFLA_TUN_TYPE:
+	case IFLA_TUN_PI:
+	case IFLA_TUN_VNET_HDR:
+	case IFLA_TUN_PERSIST:
+	case IFLA_TUN_MULTI_QUEUE:
+		if (mnl_attr_validate(a, MNL_TYPE_U8) < 0)
+			return MNL_CB_ERROR;
+		break;
+	case IFLA_TUN_NUM_QUEUES:
+	case IFLA_TUN_NUM_DISABLED_QUEUES:
+	case VSTEER_IFLA_TUN_HASH_REPORT:
+		if (mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			return MNL_CB_ERROR;
+		break;
+	default:
+		return MNL_CB_OK;
+	}
+	switch (mnl_attr_get_type(a)) {
+	case IFLA_TUN_TYPE:
+		info->is_tap = mnl_attr_get_u8(a) == IFF_TAP;
+		break;
+	case IFLA_TUN_PI:
+		info->pi = mnl_attr_get_u8(a);
+		break;
+	case IFLA_TUN_VNET_HDR:
+		info->vnet_hdr = mnl_attr_get_u8(a);
+		break;
+	case IFLA_TUN_PERSIST:
+		info->persist = mnl_attr_get_u8(a);
+		break;
+	case IFLA_TUN_MULTI_QUEUE:
+		info->multi_queue = mnl_attr_get_u8(a);
+		break;
+	case IFLA_TUN_NUM_QUEUES:
+		info->queues = mnl_attr_get_u32(a);
+		break;
+	case IFLA_TUN_NUM_DISABLED_QUEUES:
+		info->disabled_queues = mnl_attr_get_u32(a);
+		break;
+	case VSTEER_IFLA_TUN_HASH_REPORT:
+		info->hash_report = mnl_attr_get_u32(a);
+		break;
+	}
+	return MNL_CB_OK;
 }
 
-std::vector<char> rtnl_getlink(const std::string &name)
+int parse_linkinfo_attr(const nlattr *a, void *data)
 {
-	UniqueFd sock(socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
-	if (!sock)
+	auto *p = static_cast<LinkParse *>(data);
+	switch (mnl_attr_get_type(a)) {
+	case IFLA_INFO_KIND:
+		if (mnl_attr_validate(a, MNL_TYPE_STRING) < 0)
+			return MNL_CB_ERROR;
+		p->is_tun_driver = std::strcmp(mnl_attr_get_str(a), "tun") == 0;
+		break;
+	case IFLA_INFO_DATA:
+		return mnl_attr_parse_nested(a, parse_tun_attr, p->info);
+	}
+	return MNL_CB_OK;
+}
+
+int parse_link_attr(const nlattr *a, void *data)
+{
+	if (mnl_attr_get_type(a) == IFLA_LINKINFO)
+		return mnl_attr_parse_nested(a, parse_linkinfo_attr, data);
+	return MNL_CB_OK;
+}
+
+int parse_link(const nlmsghdr *nh, void *data)
+{
+	auto *p = static_cast<LinkParse *>(data);
+	auto *ifi = static_cast<const ifinfomsg *>(mnl_nlmsg_get_payload(nh));
+	p->info->ifindex = ifi->ifi_index;
+	return mnl_attr_parse(nh, sizeof(*ifi), parse_link_attr, data);
+}
+
+// Fills `info` from the RTM_GETLINK reply for `name`; false if there is no such device.
+bool rtnl_getlink(const std::string &name, LinkParse &p)
+{
+	MnlSocket nl(mnl_socket_open(NETLINK_ROUTE), mnl_socket_close);
+	if (!nl)
 		throw_errno("rtnetlink", "open socket");
-	struct {
-		nlmsghdr nh;
-		ifinfomsg ifi;
-		char attrs[64];
-	} req{};
-	req.nh.nlmsg_type = RTM_GETLINK;
-	req.nh.nlmsg_flags = NLM_F_REQUEST;
-	req.nh.nlmsg_seq = 1;
-	req.ifi.ifi_family = AF_UNSPEC;
-	auto *rta = reinterpret_cast<rtattr *>(req.attrs);
-	rta->rta_type = IFLA_IFNAME;
-	rta->rta_len = static_cast<unsigned short>(RTA_LENGTH(name.size() + 1));
-	std::memcpy(RTA_DATA(rta), name.c_str(), name.size() + 1);
-	req.nh.nlmsg_len = NLMSG_LENGTH(sizeof(ifinfomsg)) + RTA_ALIGN(rta->rta_len);
-	if (send(sock.get(), &req, req.nh.nlmsg_len, 0) < 0)
-		throw_errno("rtnetlink", "send RTM_GETLINK for " + name);
+	if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0)
+		throw_errno("rtnetlink", "bind socket");
+	// a link reply (statistics, VF and XDP attributes) can exceed MNL_SOCKET_BUFFER_SIZE
 	std::vector<char> buf(65536);
-	ssize_t n = recv(sock.get(), buf.data(), buf.size(), 0);
+	nlmsghdr *nh = mnl_nlmsg_put_header(buf.data());
+	nh->nlmsg_type = RTM_GETLINK;
+	nh->nlmsg_flags = NLM_F_REQUEST;
+	nh->nlmsg_seq = 1;
+	auto *ifi = static_cast<ifinfomsg *>(mnl_nlmsg_put_extra_header(nh, sizeof(ifinfomsg)));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nh, IFLA_IFNAME, name.c_str());
+	if (mnl_socket_sendto(nl.get(), nh, nh->nlmsg_len) < 0)
+		throw_errno("rtnetlink", "send RTM_GETLINK for " + name);
+	ssize_t n = mnl_socket_recvfrom(nl.get(), buf.data(), buf.size());
 	if (n < 0)
 		throw_errno("rtnetlink", "receive RTM_GETLINK reply for " + name);
-	buf.resize(static_cast<size_t>(n));
-	return buf;
+	if (mnl_cb_run(buf.data(), static_cast<size_t>(n), 1, mnl_socket_get_portid(nl.get()), parse_link,
+	               &p) < 0) {
+		if (errno == ENODEV)
+			return false;
+		throw_errno("rtnetlink", "RTM_GETLINK " + name);
+	}
+	return true;
 }
 
 // ---- tun file helpers ----
@@ -209,58 +279,12 @@ void check_interface_name(const std::string &name)
 std::optional<TapInfo> query_tap(const std::string &name)
 {
 	check_interface_name(name);
-	std::vector<char> buf = rtnl_getlink(name);
-	auto *nh = reinterpret_cast<const nlmsghdr *>(buf.data());
-	if (!NLMSG_OK(nh, buf.size()))
-		throw Error(EPROTO, "rtnetlink", "short reply for " + name);
-	if (nh->nlmsg_type == NLMSG_ERROR) {
-		auto *err = static_cast<const nlmsgerr *>(NLMSG_DATA(nh));
-		if (err->error == -ENODEV)
-			return std::nullopt;
-		throw Error(-err->error, "rtnetlink", "RTM_GETLINK " + name);
-	}
-	auto *ifi = static_cast<const ifinfomsg *>(NLMSG_DATA(nh));
 	TapInfo info;
 	info.name = name;
-	info.ifindex = ifi->ifi_index;
-	bool is_tun_driver = false;
-	for_each_attr(IFLA_RTA(ifi), IFLA_PAYLOAD(nh), [&](unsigned type, Attr a) {
-		if (type != IFLA_LINKINFO)
-			return;
-		for_each_attr(a.data(), a.len(), [&](unsigned t2, Attr b) {
-			if (t2 == IFLA_INFO_KIND)
-				is_tun_driver =
-				    std::strncmp(static_cast<const char *>(b.data()), "tun", b.len()) == 0;
-			if (t2 != IFLA_INFO_DATA)
-				return;
-			for_each_attr(b.data(), b.len(), [&](unsigned t3, Attr c) {
-				switch (t3) {
-				case IFLA_TUN_TYPE:
-					info.is_tap = c.u8() == IFF_TAP;
-					break;
-				case IFLA_TUN_PI:
-					info.pi = c.u8();
-					break;
-				case IFLA_TUN_VNET_HDR:
-					info.vnet_hdr = c.u8();
-					break;
-				case IFLA_TUN_PERSIST:
-					info.persist = c.u8();
-					break;
-				case IFLA_TUN_MULTI_QUEUE:
-					info.multi_queue = c.u8();
-					break;
-				case IFLA_TUN_NUM_QUEUES:
-					info.queues = c.u32();
-					break;
-				case IFLA_TUN_NUM_DISABLED_QUEUES:
-					info.disabled_queues = c.u32();
-					break;
-				}
-			});
-		});
-	});
-	if (!is_tun_driver)
+	LinkParse p{&info};
+	if (!rtnl_getlink(name, p))
+		return std::nullopt;
+	if (!p.is_tun_driver)
 		throw Error(EINVAL, "device " + name, "is not a tun/tap device",
 		            "pass the name of a tap device");
 	return info;
@@ -328,19 +352,19 @@ void detach_steering(const std::string &tap)
 	// clearing the program so the kernel's own flow hash can never pick it.
 	UniqueFd fd = attach_queue(info);
 	detach_queue(fd.get(), info);
-	if (kernel_supports_hash_report(fd.get()) && hash_report_enabled(fd.get()))
+	if (info.hash_report.value_or(0))
 		enable_hash_report(fd.get(), false);
 	set_steering(fd.get(), tap, -1);
 }
 
 std::optional<bool> query_hash_report(const std::string &tap)
 {
-	TapInfo info = require_tap(tap);
-	UniqueFd fd = attach_queue(info);
-	detach_queue(fd.get(), info);
-	if (!kernel_supports_hash_report(fd.get()))
+	// From RTM_GETLINK: attaching a queue to read it would let the kernel's automatic
+	// queue selection put the VM's packets on that queue, lost when it closes.
+	std::optional<uint32_t> flags = require_tap(tap).hash_report;
+	if (!flags)
 		return std::nullopt;
-	return hash_report_enabled(fd.get());
+	return (*flags & TUN_HASH_REPORT_STEERING) != 0;
 }
 
 } // namespace vsteer

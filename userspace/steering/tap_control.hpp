@@ -5,6 +5,7 @@
 // (QEMU) that holds the tap's queues.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 
@@ -21,13 +22,17 @@ struct TapInfo {
 	bool persist = false;
 	unsigned queues = 0;          // attached (enabled) queues
 	unsigned disabled_queues = 0; // detached with TUNSETQUEUE
+	// IFLA_TUN_HASH_REPORT: TUN_HASH_REPORT_* flags in effect; nullopt where the kernel
+	// lacks the kernel-patches/ series (it sends the attribute for every tun device)
+	std::optional<uint32_t> hash_report;
 };
 
 // Throws Error unless `name` is a name the kernel accepts for an interface (1..15 bytes,
 // no '/', ':' or whitespace, not "." or ".."): it also names the tap's pin directory.
 void check_interface_name(const std::string &name);
 
-// nullopt if no such device; throws if the device exists but is not a tun/tap.
+// From RTM_GETLINK, without attaching a queue. nullopt if no such device; throws if the
+// device exists but is not a tun/tap.
 std::optional<TapInfo> query_tap(const std::string &name);
 
 // Creates a persistent multiqueue tap (IFF_VNET_HDR, IFF_NO_PI) with `queues` queues
@@ -41,7 +46,8 @@ void delete_tap(const std::string &name);
 void attach_steering(const std::string &tap, int prog_fd, bool hash_report = false);
 // Clears the steering program (and hash reporting, where the kernel has it).
 void detach_steering(const std::string &tap);
-// Whether hash reporting is on; nullopt where the kernel does not support it.
+// Whether hash reporting is on; nullopt where the kernel does not support it. Read from
+// RTM_GETLINK (IFLA_TUN_HASH_REPORT): never attaches a queue to the tap.
 std::optional<bool> query_hash_report(const std::string &tap);
 
 } // namespace vsteer

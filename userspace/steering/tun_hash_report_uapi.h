@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Userspace copy of the uAPI that kernel-patches/ adds to
- * include/uapi/linux/if_tun.h (patch 0006 "tun: add TUNSETHASHREPORT and
- * TUNGETHASHREPORT"). Host headers (Debian's linux-libc-dev) do not have it
- * yet. This is the only copy in the project: the loader and the in-guest tests
- * include this file. It MIRRORS THE PATCH: change both together.
+ * Userspace copy of the uAPI that kernel-patches/ adds (docs/kernel-series.md,
+ * section "uAPI"):
+ *   include/uapi/linux/if_tun.h      TUNSETHASHREPORT / TUNGETHASHREPORT
+ *   include/uapi/linux/if_link.h     IFLA_TUN_HASH_REPORT (read-only state)
+ *   include/uapi/linux/vhost_types.h VHOST_BACKEND_F_NET_HASH_REPORT
+ * Host headers (Debian's linux-libc-dev) do not have it yet. This is the only
+ * copy in the project: the loader and the in-guest tests include this file. It
+ * MIRRORS THE PATCHES: change both together.
  *
  * When the installed <linux/if_tun.h> already has the definitions (the guest
  * tests build against the patched tree's `make headers_install`), they are
@@ -13,6 +16,7 @@
 #ifndef VSTEER_TUN_HASH_REPORT_UAPI_H
 #define VSTEER_TUN_HASH_REPORT_UAPI_H
 
+#include <linux/if_link.h>
 #include <linux/if_tun.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
@@ -31,12 +35,29 @@ struct tun_hash_report {
 /* hash value from __sk_buff->cb[0], report type from cb[1] of the steering
  * program, into struct virtio_net_hdr_v1_hash */
 #define TUN_HASH_REPORT_STEERING 0x00000001
+#else
+/* the installed headers are the patched kernel's (the guest tests) */
+#define VSTEER_PATCHED_UAPI_HEADERS 1
+#endif
+
+/* RTM_GETLINK, IFLA_LINKINFO/IFLA_INFO_DATA of a tun device: u32 with the
+ * TUN_HASH_REPORT_* flags in effect. Present (also when 0) exactly on kernels
+ * with the series: reading it needs no queue file. Numbered after
+ * IFLA_TUN_NUM_DISABLED_QUEUES (9). The uapi enum value is used when the
+ * installed headers have it (checked below). */
+#define VSTEER_IFLA_TUN_HASH_REPORT 10
+
+/* vhost-net backend feature (VHOST_GET/SET_BACKEND_FEATURES, a bit number like
+ * the other VHOST_BACKEND_F_*): the VMM declares that it feeds the tap's hash
+ * reports to the guest. Only a vhost-net file that acked it offers
+ * VIRTIO_NET_F_HASH_REPORT in VHOST_GET_FEATURES and accepts it in
+ * VHOST_SET_FEATURES. */
+#ifndef VHOST_BACKEND_F_NET_HASH_REPORT
+#define VHOST_BACKEND_F_NET_HASH_REPORT 0x9
 #endif
 
 /* Size of the vnet header that carries the hash (struct virtio_net_hdr_v1_hash). */
 #define VSTEER_VNET_HASH_HDR_SIZE 20
-/* vhost-net's opt-in for offering VIRTIO_NET_F_HASH_REPORT (patch 0007). */
-#define VSTEER_VHOST_HASH_REPORT_PARAM "/sys/module/vhost_net/parameters/hash_report"
 
 #ifdef __cplusplus
 #define VSTEER_UAPI_STATIC_ASSERT static_assert
@@ -53,5 +74,13 @@ VSTEER_UAPI_STATIC_ASSERT(TUNSETHASHREPORT == _IOW('T', 232, struct tun_hash_rep
 VSTEER_UAPI_STATIC_ASSERT(TUNGETHASHREPORT == _IOR('T', 233, struct tun_hash_report),
                           "TUNGETHASHREPORT is 233");
 VSTEER_UAPI_STATIC_ASSERT(TUN_HASH_REPORT_STEERING == 1, "TUN_HASH_REPORT_STEERING is bit 0");
+VSTEER_UAPI_STATIC_ASSERT(IFLA_TUN_NUM_DISABLED_QUEUES + 1 == VSTEER_IFLA_TUN_HASH_REPORT,
+                          "IFLA_TUN_HASH_REPORT follows IFLA_TUN_NUM_DISABLED_QUEUES");
+#ifdef VSTEER_PATCHED_UAPI_HEADERS
+VSTEER_UAPI_STATIC_ASSERT(IFLA_TUN_HASH_REPORT == VSTEER_IFLA_TUN_HASH_REPORT,
+                          "IFLA_TUN_HASH_REPORT matches the patched if_link.h");
+#endif
+VSTEER_UAPI_STATIC_ASSERT(VHOST_BACKEND_F_NET_HASH_REPORT == 0x9,
+                          "VHOST_BACKEND_F_NET_HASH_REPORT is backend feature bit 9");
 
 #endif /* VSTEER_TUN_HASH_REPORT_UAPI_H */
