@@ -293,12 +293,18 @@ void qmp_attach(const QmpAttachOptions &o)
 		}
 	} catch (...) {
 		// Leave nothing half-passed: QEMU drops the named fds again.
-		for (const auto &n : names)
-			try {
-				qmp.execute("closefd", Json::Object{{"fdname", n}});
-			} catch (...) {
-			}
-		throw;
+		rethrow_after_undo("QEMU at " + o.qmp, [&] {
+			std::string failed;
+			for (const auto &n : names)
+				try {
+					qmp.execute("closefd", Json::Object{{"fdname", n}});
+				} catch (const std::exception &e) {
+					failed += (failed.empty() ? "" : "; ") + std::string(e.what());
+				}
+			if (!failed.empty())
+				throw Error(0, "QEMU at " + o.qmp,
+				            "closefd of the passed fds failed: " + failed);
+		});
 	}
 	if (!o.netdev.empty()) {
 		std::printf("device_add %s: ok (program id %u, pins %s)\n", device.dump().c_str(),

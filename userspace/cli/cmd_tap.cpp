@@ -126,9 +126,10 @@ void run_attach(const AttachOptions &o)
 		try {
 			attach_steering(o.tap, objs.prog_fd(), o.hash_report);
 		} catch (...) {
-			if (!reused)
-				SteeringObjects::unpin(locked.root, p.name);
-			throw;
+			rethrow_after_undo("pins in " + p.path, [&] {
+				if (!reused)
+					SteeringObjects::unpin(locked.root, p.name);
+			});
 		}
 		if (upgraded)
 			objs.replace_pinned_program(*dir);
@@ -139,12 +140,10 @@ void run_attach(const AttachOptions &o)
 		                     : "",
 		            o.hash_report ? ", hash reporting on" : "");
 	} catch (...) {
-		if (created_tap)
-			try {
+		rethrow_after_undo("tap " + o.tap, [&] {
+			if (created_tap)
 				delete_tap(o.tap);
-			} catch (...) {
-			}
-		throw;
+		});
 	}
 }
 

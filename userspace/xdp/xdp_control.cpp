@@ -115,27 +115,28 @@ template <typename V> void zero_percpu(int fd, uint32_t key, const std::string &
 		throw_errno("map " + name, "reset counters of entry " + std::to_string(key));
 }
 
-// Undo log: actions run in reverse unless commit() was called.
+// Undo log of a change made in steps: run() puts back what the steps did, in reverse, all
+// of them even when one fails, and then reports the failures.
 class Undo
 {
 public:
-	~Undo()
+	void add(std::function<void()> f) { steps_.push_back(std::move(f)); }
+	void run()
 	{
-		if (committed_)
-			return;
+		std::string failed;
 		for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
 			try {
 				(*it)();
-			} catch (...) {
+			} catch (const std::exception &e) {
+				failed += (failed.empty() ? "" : "; ") + std::string(e.what());
 			}
 		}
+		if (!failed.empty())
+			throw Error(0, "XDP maps", "undo: " + failed);
 	}
-	void add(std::function<void()> f) { steps_.push_back(std::move(f)); }
-	void commit() { committed_ = true; }
 
 private:
 	std::vector<std::function<void()>> steps_;
-	bool committed_ = false;
 };
 
 std::string cpu_ranges(const std::vector<unsigned> &cpus)
@@ -546,53 +547,58 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 
 	// --- apply, undoing everything on failure ---
 	Undo undo;
-	if (policy) {
-		uint32_t fds[3] = {static_cast<uint32_t>(policy->config), static_cast<uint32_t>(policy->key),
-		                   static_cast<uint32_t>(policy->table)};
-		BpfMap<uint32_t, uint32_t> *outer[3] = {&m_.vm_config, &m_.vm_key, &m_.vm_table};
-		for (int i = 0; i < 3; i++) {
-			BpfMap<uint32_t, uint32_t> *o = outer[i];
-			o->set(id, fds[i]);
-			undo.add([o, id] { map_erase(o->fd(), &id); });
+	try {
+		if (policy) {
+			uint32_t fds[3] = {static_cast<uint32_t>(policy->config),
+			                   static_cast<uint32_t>(policy->key),
+			                   static_cast<uint32_t>(policy->table)};
+			BpfMap<uint32_t, uint32_t> *outer[3] = {&m_.vm_config, &m_.vm_key, &m_.vm_table};
+			for (int i = 0; i < 3; i++) {
+				BpfMap<uint32_t, uint32_t> *o = outer[i];
+				o->set(id, fds[i]);
+				undo.add([o, id] { map_erase(o->fd(), &id); });
+			}
 		}
-	}
-	bpf_devmap_val dv{};
-	dv.ifindex = ifindex;
-	if (bpf_map_update_elem(m_.devmap.fd(), &id, &dv, BPF_ANY))
-		throw_errno("map xdp_tap_devmap", "add tap " + spec.tap,
-		            "is the tap in this network namespace?");
-	undo.add([this, id] { map_erase(m_.devmap.fd(), &id); });
-	m_.rate.set(id, vsteer_xdp_rate_state{});
-	zero_percpu<vsteer_xdp_vm_stats>(m_.vm_stats.fd(), id, "xdp_vm_stats");
-	m_.vms.set(id, slot);
-	undo.add([this, id] { m_.vms.set(id, vsteer_xdp_vm{}); });
-	for (const MacAddress &mac : spec.macs) {
-		vsteer_xdp_mac_key k{};
-		std::memcpy(k.addr, mac.data(), 6);
-		m_.macs.set(k, id, BPF_NOEXIST);
-		undo.add([this, k] { map_erase(m_.macs.fd(), &k); });
-	}
-	for (const IpPrefix &p : spec.prefixes) {
-		if (p.family == 4) {
-			vsteer_xdp_lpm4 k{};
-			k.prefixlen = p.len;
-			std::memcpy(k.addr, p.addr.data(), 4);
-			m_.prefix4.set(k, id, BPF_NOEXIST);
-			undo.add([this, k] { map_erase(m_.prefix4.fd(), &k); });
-		} else {
-			vsteer_xdp_lpm6 k{};
-			k.prefixlen = p.len;
-			std::memcpy(k.addr, p.addr.data(), 16);
-			m_.prefix6.set(k, id, BPF_NOEXIST);
-			undo.add([this, k] { map_erase(m_.prefix6.fd(), &k); });
+		bpf_devmap_val dv{};
+		dv.ifindex = ifindex;
+		if (bpf_map_update_elem(m_.devmap.fd(), &id, &dv, BPF_ANY))
+			throw_errno("map xdp_tap_devmap", "add tap " + spec.tap,
+			            "is the tap in this network namespace?");
+		undo.add([this, id] { map_erase(m_.devmap.fd(), &id); });
+		m_.rate.set(id, vsteer_xdp_rate_state{});
+		zero_percpu<vsteer_xdp_vm_stats>(m_.vm_stats.fd(), id, "xdp_vm_stats");
+		m_.vms.set(id, slot);
+		undo.add([this, id] { m_.vms.set(id, vsteer_xdp_vm{}); });
+		for (const MacAddress &mac : spec.macs) {
+			vsteer_xdp_mac_key k{};
+			std::memcpy(k.addr, mac.data(), 6);
+			m_.macs.set(k, id, BPF_NOEXIST);
+			undo.add([this, k] { map_erase(m_.macs.fd(), &k); });
 		}
+		for (const IpPrefix &p : spec.prefixes) {
+			if (p.family == 4) {
+				vsteer_xdp_lpm4 k{};
+				k.prefixlen = p.len;
+				std::memcpy(k.addr, p.addr.data(), 4);
+				m_.prefix4.set(k, id, BPF_NOEXIST);
+				undo.add([this, k] { map_erase(m_.prefix4.fd(), &k); });
+			} else {
+				vsteer_xdp_lpm6 k{};
+				k.prefixlen = p.len;
+				std::memcpy(k.addr, p.addr.data(), 16);
+				m_.prefix6.set(k, id, BPF_NOEXIST);
+				undo.add([this, k] { map_erase(m_.prefix6.fd(), &k); });
+			}
+		}
+		if (spec.eastwest) {
+			if (m_.dir.empty())
+				throw ConfigError(
+				    "east-west needs the pinned maps (not available in this context)");
+			eastwest_attach(spec.tap, m_.dir);
+		}
+	} catch (...) {
+		rethrow_after_undo("VM " + q(spec.name), [&] { undo.run(); });
 	}
-	if (spec.eastwest) {
-		if (m_.dir.empty())
-			throw ConfigError("east-west needs the pinned maps (not available in this context)");
-		eastwest_attach(spec.tap, m_.dir);
-	}
-	undo.commit();
 	return id;
 }
 
