@@ -358,7 +358,7 @@ void SteeringObjects::pin(const PinDir &root, const std::string &name) const
 		// Replaces nothing but an empty directory: the caller found no pins there.
 		root.rename(staging, name);
 	} catch (...) {
-		rethrow_after_undo("pins in " + root.path_of(staging), [&] {
+		rethrow_after_undo("pins in " + tmp.path(), [&] {
 			for (const std::string &e : tmp.entries())
 				tmp.remove(e);
 			root.remove(staging);
