@@ -55,12 +55,15 @@ why_not() {
 	for t in virsh libvirtd virtlogd qemu-system-x86_64 nsenter setpriv bpftool; do
 		command -v "$t" >/dev/null || { echo "$t missing (make deps installs libvirt from bookworm-backports)"; return; }
 	done
-	[ -d /usr/lib/x86_64-linux-gnu/libvirt/connection-driver ] &&
-		ls /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/*qemu* >/dev/null 2>&1 ||
-		{ echo "libvirt's QEMU driver missing (libvirt-daemon-driver-qemu; make deps)"; return; }
+	if ! ls /usr/lib/x86_64-linux-gnu/libvirt/connection-driver/*qemu* >/dev/null 2>&1; then
+		echo "libvirt's QEMU driver missing (libvirt-daemon-driver-qemu; make deps)"
+		return
+	fi
 	id libvirt-qemu >/dev/null 2>&1 || { echo "no user libvirt-qemu (libvirt-daemon-driver-qemu creates it)"; return; }
-	command -v busybox >/dev/null && grep -q 'statically linked' <<<"$(file -L "$(command -v busybox)")" ||
-		{ echo "busybox-static missing (make deps)"; return; }
+	if ! command -v busybox >/dev/null || ! grep -q 'statically linked' <<<"$(file -L "$(command -v busybox)")"; then
+		echo "busybox-static missing (make deps)"
+		return
+	fi
 	pid_alive /run/libvirtd.pid && { echo "a libvirtd runs already (pid $(cat /run/libvirtd.pid)); this test starts its own in a network namespace: stop it first"; return; }
 	pid_alive /run/virtqemud.pid && { echo "virtqemud runs already (pid $(cat /run/virtqemud.pid)); stop it first"; return; }
 	for t in "$VSTEER" "$LIBVIRTD_VSTEER" "$WRAPPER_SRC" "$HOOK" "$FLOWS_TOOL"; do
@@ -364,6 +367,7 @@ qpid=$(qemu_pid)
 # (the real QEMU is never started: the wrapper stops when vsteer-libvirtd refuses)
 qemu_user=$(id -u libvirt-qemu)
 qemu_group=$(id -g libvirt-qemu)
+# shellcheck disable=SC2054 # commas inside QEMU option values
 nic=(-netdev tap,id=n0,fds=3 -device '{"driver":"virtio-net-pci","netdev":"n0","rss":true}')
 expect_refused() { # NAME TEXT COMMAND...
 	local name=$1 want=$2 out rc=0
@@ -404,7 +408,7 @@ serve_round "after libvirtd restart"
 set_mark
 "${VIRSH[@]}" reset "$dom" >/dev/null
 serve_round "after virsh reset"
-[ "$(qemu_pid)" = "$qpid" ] && ok "reset: same QEMU pid $qpid" || bad "reset: QEMU pid $(qemu_pid), was $qpid"
+if [ "$(qemu_pid)" = "$qpid" ]; then ok "reset: same QEMU pid $qpid"; else bad "reset: QEMU pid $(qemu_pid), was $qpid"; fi
 
 # ------------------------------------------------------------------ 5. destroy + start
 old_prog=$(prog_id)

@@ -46,9 +46,9 @@ std::string tap_of_queue_fd(int fd)
 	UniqueFd tap_ns(ioctl(fd, TUNGETDEVNETNS));
 	if (!tap_ns)
 		throw_errno("tap " + name, "TUNGETDEVNETNS");
-	UniqueFd own_ns(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+	UniqueFd own_ns(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
 	if (!own_ns)
-		throw_errno("/proc/self/ns/net", "open");
+		throw_errno("/proc/thread-self/ns/net", "open");
 	if (!same_file(tap_ns.get(), own_ns.get()))
 		throw Error(EXDEV, "tap " + name, "lives in another network namespace than vsteer-libvirtd",
 		            "run vsteer-libvirtd in the network namespace of libvirtd and its taps");
