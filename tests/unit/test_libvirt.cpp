@@ -77,10 +77,11 @@ TEST_CASE("libvirt wrapper: capability probing and devices it must leave alone")
 	CHECK(steering_targets({"qemu-system-x86_64", "-netdev", "tap,id=n0,ifname=t0,queues=4", "-device",
 	                        "virtio-net-pci,netdev=n0,mq=on,rss=on"})
 	          .empty());
-	CHECK(steering_targets({"qemu-system-x86_64", "-netdev", R"({"type":"tap","fds":"5","id":"n0"})",
-	                        "-device",
-	                        R"({"driver":"virtio-net-pci","netdev":"n0","rss":true,"ebpf-rss-fds":["1","2","3","4"]})"})
-	          .empty());
+	CHECK(
+	    steering_targets(
+		{"qemu-system-x86_64", "-netdev", R"({"type":"tap","fds":"5","id":"n0"})", "-device",
+	         R"({"driver":"virtio-net-pci","netdev":"n0","rss":true,"ebpf-rss-fds":["1","2","3","4"]})"})
+		.empty());
 	// fds that are not numbers are not libvirt's: left to QEMU to refuse
 	CHECK(steering_targets({"qemu-system-x86_64", "-netdev", R"({"type":"tap","fds":"a:b","id":"n0"})",
 	                        "-device", R"({"driver":"virtio-net-pci","netdev":"n0","rss":true})"})
