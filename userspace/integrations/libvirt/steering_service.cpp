@@ -109,16 +109,17 @@ void serve_connection(int conn, const AccessPolicy &policy)
 	}
 	char who[64];
 	std::snprintf(who, sizeof(who), "pid %d uid %u gid %u", cred.pid, cred.uid, cred.gid);
-	if (!allowed(cred, policy)) {
-		std::fprintf(stderr, "vsteer-libvirtd: %s: refused: not root, the QEMU user or group\n", who);
-		reply_error(conn, EACCES, "not allowed: only root and the QEMU user/group may ask");
-		return;
-	}
 	timeval tv{5, 0};
 	setsockopt(conn, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	try {
+		// Read the request before anything else (its fds are closed unused when the peer is
+		// refused): closing with it unread would reset the connection before the reply.
 		Request req;
 		std::vector<UniqueFd> fds = recv_with_fds(conn, &req, sizeof(req), 1);
+		if (!allowed(cred, policy))
+			throw Error(
+			    EACCES, "peer",
+			    "not allowed: only root and the QEMU user/group may ask for steering fds");
 		if (req.magic != kProtocolMagic || req.version != kProtocolVersion)
 			throw Error(EPROTO, "request",
 			            "not vsteer's protocol version " + std::to_string(kProtocolVersion));
