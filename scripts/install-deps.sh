@@ -15,7 +15,9 @@ if [ "${VERSION_CODENAME:-}" != bookworm ]; then
 fi
 
 # Packages taken from bookworm-backports (newer libbpf/bpftool/QEMU).
-BACKPORTS_PKGS=(libbpf-dev libbpf1 bpftool qemu-system-x86 qemu-system-data qemu-system-common qemu-utils)
+BACKPORTS_PKGS=(libbpf-dev libbpf1 bpftool qemu-system-x86 qemu-system-data qemu-system-common qemu-utils
+	# libvirt 11 (rss='on' interfaces) for make libvirt-test
+	libvirt-daemon-driver-qemu libvirt-clients libvirt-daemon)
 # Packages from bookworm (and bookworm-security for linux-source-6.12).
 MAIN_PKGS=(
 	clang-19 llvm-19 lld-19 cmake make g++ pkg-config git
@@ -27,6 +29,8 @@ MAIN_PKGS=(
 	valgrind strace file rsync
 	# nlohmann-json: the tests parse --json output with it
 	nlohmann-json3-dev
+	# the libvirt hook reads the domain XML; make deb builds and lints the Debian package
+	libpugixml-dev debhelper dpkg-dev lintian
 )
 
 missing() {

@@ -6,6 +6,9 @@
 #   round 2: ethtool -X eth0 hkey K2 weight 1 2 3 2
 #   round 3: ethtool -N eth0 rx-flow-hash tcp4 sd   (TCPv4 flows hash on addresses only)
 # Ends with VSTQ-EXIT rc=N and powers off.
+# vstq.cycle=1 (make libvirt-test): rounds 1, 2, 3, ... forever instead, odd ones hkey K1 equal 4,
+# even ones hkey K2 weight 1 2 3 2, so the host can serve one round before and one after each
+# event (daemon restart, reset, destroy + start); a round nobody serves times out after 120 s.
 /bin/busybox mkdir -p /proc /sys /dev /tmp
 /bin/busybox --install -s
 mount -t proc proc /proc
@@ -15,11 +18,13 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 flows=256
 k1=
 k2=
+cycle=0
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	vstq.flows=*) flows=${arg#vstq.flows=} ;;
 	vstq.k1=*) k1=${arg#vstq.k1=} ;;
 	vstq.k2=*) k2=${arg#vstq.k2=} ;;
+	vstq.cycle=*) cycle=${arg#vstq.cycle=} ;;
 	esac
 done
 E=/usr/sbin/ethtool
@@ -57,6 +62,17 @@ round() {
 	echo "VSTQ-X-END $n"
 	/vsteer/vsteer-rx eth0 "$n" "$flows" 120000 || rc=1
 }
+if [ "$cycle" = 1 ]; then
+	n=1
+	while :; do
+		if [ $((n % 2)) = 1 ]; then
+			round $n $E -X eth0 hkey "$k1" equal 4
+		else
+			round $n $E -X eth0 hkey "$k2" weight 1 2 3 2
+		fi
+		n=$((n + 1))
+	done
+fi
 round 1 $E -X eth0 hkey "$k1" equal 4
 round 2 $E -X eth0 hkey "$k2" weight 1 2 3 2
 round 3 $E -N eth0 rx-flow-hash tcp4 sd

@@ -222,25 +222,7 @@ for opt in CONFIG_VIRTIO_NET CONFIG_VIRTIO_PCI CONFIG_PACKET CONFIG_PCI_MSI CONF
 	grep -qx "$opt=y" "$image_dir/config" || { echo "qemu-test: FAIL: guest kernel lacks $opt"; exit 1; }
 done
 
-gcc -static -O2 -Wall -Wextra -o "$work/vsteer-rx" "$REPO_ROOT/tests/qemu/vsteer_rx.c"
-{
-	echo "dir /dev 755 0 0"
-	echo "nod /dev/console 600 0 0 c 5 1"
-	echo "nod /dev/null 666 0 0 c 1 3"
-	for d in /proc /sys /tmp /bin /sbin /usr /usr/bin /usr/sbin /vsteer /lib /lib64 /lib/x86_64-linux-gnu; do
-		echo "dir $d 755 0 0"
-	done
-	echo "file /bin/busybox $(command -v busybox) 755 0 0"
-	echo "slink /bin/sh busybox 777 0 0"
-	echo "file /init $REPO_ROOT/tests/qemu/guest-init.sh 755 0 0"
-	echo "file /vsteer/vsteer-rx $work/vsteer-rx 755 0 0"
-	echo "file /usr/sbin/ethtool /usr/sbin/ethtool 755 0 0"
-	# ethtool's shared libraries and loader, at the paths ldd names
-	ldd /usr/sbin/ethtool | grep -oE '/[^ ]+' | sort -u | while read -r lib; do
-		echo "file $lib $(readlink -f "$lib") 755 0 0"
-	done
-} >"$work/initramfs.list"
-"$image_dir/gen_init_cpio" "$work/initramfs.list" >"$work/initramfs.cpio"
+bash "$REPO_ROOT/tests/qemu/build-initramfs.sh" "$image_dir" "$work"
 log "initramfs: busybox, ethtool (+$(ldd /usr/sbin/ethtool | grep -c '/') libs), vsteer-rx; kernel $image_dir"
 
 # ------------------------------------------------------------------ 2. the real guest
