@@ -28,7 +28,7 @@ MAIN_PKGS=(
 	dwarves
 	valgrind strace file rsync
 	# make qemu-build: QEMU 10.0.2 with qemu-patches/ (scripts/qemu/build-qemu.sh)
-	ninja-build python3-venv libglib2.0-dev libslirp-dev libpixman-1-dev
+	ninja-build python3-venv python3-distlib libglib2.0-dev libslirp-dev libpixman-1-dev libfdt-dev
 )
 
 missing() {
