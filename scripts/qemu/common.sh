@@ -69,11 +69,12 @@ unpack_tree() {
 	mkdir -p "$dir"
 	log "unpacking $(basename "$tarball")"
 	tar --no-same-owner -xJf "$tarball" -C "$dir" --strip-components=1
-	# The +ds tarball has no firmware. meson wants the x86 EDK2 images it would unpack even
-	# though nothing is installed; empty stand-ins pass. At run time QEMU takes its firmware
-	# from Debian's qemu-system-data and seabios (-L /usr/share/qemu -L /usr/share/seabios).
-	for f in edk2-i386-code edk2-i386-secure-code edk2-i386-vars edk2-x86_64-code edk2-x86_64-secure-code; do
-		[ -e "$dir/pc-bios/$f.fd.bz2" ] || bzip2 -c </dev/null >"$dir/pc-bios/$f.fd.bz2"
+	# The +ds tarball has no firmware. meson wants every EDK2 image pc-bios/meson.build lists
+	# (all architectures) as soon as an x86 target is built, even though nothing is
+	# installed; empty stand-ins pass. At run time QEMU takes its firmware from Debian's
+	# qemu-system-data and seabios (-L /usr/share/qemu -L /usr/share/seabios).
+	for f in $(grep -oE "'edk2-[a-z0-9_-]+\.fd'" "$dir/pc-bios/meson.build" | tr -d "'"); do
+		[ -e "$dir/pc-bios/$f.bz2" ] || bzip2 -c </dev/null >"$dir/pc-bios/$f.bz2"
 	done
 }
 
