@@ -26,3 +26,12 @@ hash-e2e:
 	@$(MAKE) --no-print-directory build
 	@$(call require_or_skip,hash-e2e,the nested hash-report test,BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-hash-e2e.sh --check); \
 	BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-hash-e2e.sh
+
+# `make bench` runs bench-hash: packets/s through tap -> vhost-net into the L2 guest of
+# hash-e2e with the guest's hash reports on vs off (tests/qemu/run-hash-e2e.sh --bench).
+.PHONY: bench-hash
+BENCH_EXTRA += bench-hash
+
+bench-hash: build
+	@$(call require_or_skip,bench-hash,the nested hash-report benchmark,BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-hash-e2e.sh --check); \
+	BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-hash-e2e.sh --bench

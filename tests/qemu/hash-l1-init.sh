@@ -2,7 +2,9 @@
 # /init of the L1 guest of `make hash-e2e` (tests/qemu/run-hash-e2e.sh): the 6.12 kernel
 # (with or without kernel-patches/) runs the patched QEMU under TCG with vhost-net, started
 # by `vsteer run-qemu`, and an L2 Linux guest behind it. Kernel parameters: vsth.modes=
-# off,on (vhost= of each run, in order), vsth.flows=N, vsth.seed=S, vsth.key=KEY.
+# off,on (one run each, in order: off/on = vhost= with hash=on; bench-hash / bench-nohash =
+# vhost=on with hash=on / hash=off and the flows sent without pacing for vsth.seconds),
+# vsth.flows=N, vsth.seed=S, vsth.key=KEY.
 # Per run: a 4-queue tap with vsteer's program (vsteer attach --create), QEMU with
 # virtio-net rss=on,hash=on; once L2 is ready, sends the flows (vsteer-qemu-flows
 # send-hash); after L2 is done prints its console between VSTH-L2-BEGIN/END MODE and
@@ -20,12 +22,14 @@ modes=off,on
 flows=210
 seed=1
 key=
+seconds=10
 for arg in $(cat /proc/cmdline); do
 	case $arg in
 	vsth.modes=*) modes=${arg#vsth.modes=} ;;
 	vsth.flows=*) flows=${arg#vsth.flows=} ;;
 	vsth.seed=*) seed=${arg#vsth.seed=} ;;
 	vsth.key=*) key=${arg#vsth.key=} ;;
+	vsth.seconds=*) seconds=${arg#vsth.seconds=} ;;
 	esac
 done
 echo "VSTH-L1-BOOT $(uname -r)"
@@ -40,6 +44,11 @@ tap=vsth0
 round=0
 for mode in $(echo "$modes" | tr ',' ' '); do
 	round=$((round + 1))
+	case $mode in
+	bench-hash) vhost=on hash=on send="blast-hash" ;;
+	bench-nohash) vhost=on hash=off send="blast-hash" ;;
+	*) vhost=$mode hash=on send="send-hash" ;;
+	esac
 	log=/tmp/l2-$mode.log
 	: >"$log"
 	start=$(date +%s)
@@ -51,8 +60,8 @@ for mode in $(echo "$modes" | tr ',' ' '); do
 		-kernel /l2/bzImage -initrd /l2/initramfs.cpio \
 		-append "console=ttyS0 panic=-1 quiet vsth.flows=$flows vsth.key=$key vsth.round=$round" \
 		-serial "file:$log" \
-		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,queues=4,vhost=$mode" \
-		-device virtio-net-pci,netdev=n0,mq=on,rss=on,hash=on,vectors=10,romfile= \
+		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,queues=4,vhost=$vhost" \
+		-device "virtio-net-pci,netdev=n0,mq=on,rss=on,hash=$hash,vectors=10,romfile=" \
 		>/tmp/qemu.out 2>&1 &
 	qemu=$!
 	t=0
@@ -65,8 +74,13 @@ for mode in $(echo "$modes" | tr ',' ' '); do
 		t=$((t + 1))
 	done
 	echo "VSTH-L1 vhost=$mode: L2 ready after $(($(date +%s) - start)) s"
-	grep -q "VSTH-READY $round" "$log" &&
-		/vsteer/vsteer-qemu-flows send-hash $tap "$round" "$flows" "$seed"
+	if grep -q "VSTH-READY $round" "$log"; then
+		if [ "$send" = blast-hash ]; then
+			/vsteer/vsteer-qemu-flows blast-hash $tap "$round" "$flows" "$seed" "$seconds" | sed "s/^VSTH-BENCH/VSTH-BENCH $mode/"
+		else
+			/vsteer/vsteer-qemu-flows send-hash $tap "$round" "$flows" "$seed"
+		fi
+	fi
 	t=0
 	while kill -0 $qemu 2>/dev/null && [ $t -lt 400 ]; do
 		sleep 1

@@ -20,6 +20,9 @@
 //       `make hash-e2e` (run in the L1 guest): NFLOWS flows cycling through TCPv4, UDPv4,
 //       other IPv4, TCPv6, UDPv6, other IPv6 and non-IP (unclassified) frames, twice, each
 //       ending in "VSTH" + flow index + round, then an end-of-round frame
+//   blast-hash IFNAME ROUND NFLOWS SEED SECONDS
+//       `make bench-hash`: the send-hash flows, over and over without pacing for SECONDS,
+//       then the end-of-round frame; prints how many frames went into the tap
 //   verify-hash CONSOLE ROUND NFLOWS SEED KEY TABLE TYPES hash|none
 //       every flow of send-hash arrived on the rx queue the C++ reference predicts, and the
 //       skb hash the L2 guest's driver set (vsteer-hash-rx's VSTH-R lines) is the
@@ -206,6 +209,40 @@ int cmd_send_hash(const std::string &ifname, uint32_t round, uint32_t n, uint64_
 	                            std::vector<Bytes>(3, end_of_round_frame(round)));
 	std::printf("sent %u frames (%u flows x 2, 3 end-of-round) into %s, round %u\n", sent, n,
 	            ifname.c_str(), round);
+	return 0;
+}
+
+int cmd_blast_hash(const std::string &ifname, uint32_t round, uint32_t n, uint64_t seed, unsigned seconds)
+{
+	auto flows = make_hash_flows(round, n, seed);
+	int ifindex = if_nametoindex(ifname.c_str());
+	if (!ifindex)
+		throw std::runtime_error("no interface " + ifname);
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0)
+		throw std::runtime_error(std::string("socket(AF_PACKET): ") + strerror(errno));
+	sockaddr_ll sll{};
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = ifindex;
+	sll.sll_halen = 6;
+	std::memcpy(sll.sll_addr, flows[0].data(), 6);
+	auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+	unsigned long sent = 0, refused = 0;
+	for (size_t i = 0; std::chrono::steady_clock::now() < end; i = (i + 1) % flows.size()) {
+		const Bytes &f = flows[i];
+		if (sendto(fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) < 0) {
+			if (errno != ENOBUFS && errno != EAGAIN)
+				throw std::runtime_error(std::string("sendto ") + ifname + ": " + strerror(errno));
+			refused++;
+			std::this_thread::sleep_for(std::chrono::microseconds(200));
+			continue;
+		}
+		sent++;
+	}
+	close(fd);
+	std::this_thread::sleep_for(std::chrono::seconds(2)); // let the guest drain its rings
+	send_frames(ifname, {}, std::vector<Bytes>(3, end_of_round_frame(round)));
+	std::printf("VSTH-BENCH sent=%lu refused=%lu seconds=%u\n", sent, refused, seconds);
 	return 0;
 }
 
@@ -523,6 +560,9 @@ int main(int argc, char **argv)
 			                    std::vector<std::string>(a.begin() + 5, a.end()));
 		if (a.size() == 5 && a[0] == "send-hash")
 			return cmd_send_hash(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]));
+		if (a.size() == 6 && a[0] == "blast-hash")
+			return cmd_blast_hash(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]),
+			                      std::stoul(a[5]));
 		if (a.size() == 9 && a[0] == "verify-hash")
 			return cmd_verify_hash(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]),
 			                       a[5], a[6], std::stoul(a[7], nullptr, 0), a[8]);
@@ -534,7 +574,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	std::fprintf(stderr,
-	             "usage: vsteer-qemu-flows send|send-hash|guest-config|compare-show|qmp|packets|verify|verify-hash|"
+	             "usage: vsteer-qemu-flows send|send-hash|blast-hash|guest-config|compare-show|qmp|packets|verify|verify-hash|"
 	             "open-tap ... "
 	             "(see the source)\n");
 	return 2;

@@ -20,6 +20,10 @@
 #
 #   run-hash-e2e.sh           run (HASH_E2E_VARIANTS="patched baseline" by default)
 #   run-hash-e2e.sh --check   prints why it cannot run here and exits 1, or exits 0
+#   run-hash-e2e.sh --bench   `make bench-hash`: packets/s that reach the L2 guest through
+#                             tap -> vhost-net with the guest's hash reports on (hash=on,
+#                             the kernel fills the hash) and off (hash=off), flows sent
+#                             without pacing for HASH_BENCH_SECONDS (10) each; prints the ratio
 # Environment: HASH_E2E_FLOWS (default 210), HASH_E2E_SEED, HASH_E2E_VARIANTS,
 # HASH_E2E_PATCHED_MODES (off,on), HASH_E2E_BASELINE_MODES (on,off), BUILD_DIR.
 set -euo pipefail
@@ -53,6 +57,11 @@ why_not() {
 	fi
 	[ -f /usr/src/linux-source-6.12.tar.xz ] || { echo "linux-source-6.12 missing (make deps)"; return; }
 }
+BENCH=0
+if [ "${1:-}" = --bench ]; then
+	BENCH=1
+	VARIANTS=patched
+fi
 if [ "${1:-}" = --check ]; then
 	why=$(why_not)
 	[ -z "$why" ] && exit 0
@@ -165,7 +174,7 @@ run_variant() {
 	log "$variant kernel: booting L1 (vhost modes $modes)"
 	timeout 1800 "$HOST_QEMU" -accel tcg -m 2048 -smp 1 -nodefaults -no-user-config -display none \
 		-no-reboot -kernel "${image[$variant]}/bzImage" -initrd "$work/l1.cpio" \
-		-append "console=ttyS0 panic=-1 oops=panic quiet vhost_net.hash_report=1 vsth.modes=$modes vsth.flows=$FLOWS vsth.seed=$SEED vsth.key=$key" \
+		-append "console=ttyS0 panic=-1 oops=panic quiet vhost_net.hash_report=1 vsth.modes=$modes vsth.flows=$FLOWS vsth.seed=$SEED vsth.key=$key vsth.seconds=${HASH_BENCH_SECONDS:-10}" \
 		-serial "file:$console" >"$work/l1-$variant.out" 2>&1 || true
 	log "$variant: L1 ran $(($(date +%s) - start)) s; $(grep -m1 'VSTH-L1 vhost_net' "$console" | tr -d '\r' || echo 'no vhost_net line')"
 	grep -q VSTH-L1-EXIT "$console" || bad "$variant: L1 did not finish: $(tail -n 5 "$console" | tr -d '\r' | tr '\n' ' ')"
@@ -176,6 +185,10 @@ run_variant() {
 		round=$((round + 1))
 		l2=$work/l2-$variant-$mode.log
 		section "$console" "$mode" "$l2"
+		case $mode in bench-*)
+			bench_result "$console" "$mode" "$l2" "$round"
+			continue ;;
+		esac
 		grep 'VSTH-L1 vhost='"$mode" "$console" | tr -d '\r' | while read -r l; do log "$variant: $l"; done
 		if ! cfg=$("$FLOWS_TOOL" guest-config "$l2" "$round"); then
 			bad "$variant vhost=$mode: no RSS configuration from L2 ($(grep -m1 VSTH-FAIL "$l2" || tail -n 3 "$l2" | tr '\n' ' '))"
@@ -207,6 +220,29 @@ run_variant() {
 	done
 	log "$variant: done in $(($(date +%s) - start)) s"
 }
+
+# bench_result CONSOLE MODE L2LOG ROUND: frames L2 received (the VSTH-R frame counts) per second
+declare -A pps
+bench_result() {
+	local console=$1 mode=$2 l2=$3 round=$4 line sent seconds got
+	line=$(grep -m1 "VSTH-BENCH $mode " "$console" | tr -d '\r' || true)
+	[ -n "$line" ] || { bad "$mode: L1 sent nothing ($(grep -m1 VSTH-FAIL "$console" | tr -d '\r'))"; return; }
+	sent=$(sed -n 's/.* sent=\([0-9]*\).*/\1/p' <<<"$line")
+	seconds=$(sed -n 's/.* seconds=\([0-9]*\).*/\1/p' <<<"$line")
+	got=$(grep "^VSTH-R $round " "$l2" | tr ' ' '\n' | awk -F: 'NF == 4 {s += $4} END {print s + 0}')
+	pps[$mode]=$((got / seconds))
+	ok "$mode: L2 received $got of $sent frames in $seconds s: ${pps[$mode]} packets/s ($(grep -m1 VSTH-RXHASH "$l2" | cut -d' ' -f2-))"
+}
+
+if [ "$BENCH" = 1 ]; then
+	run_variant patched "${HASH_BENCH_MODES:-bench-nohash,bench-hash}"
+	printf '%s\n' "${results[@]}"
+	if [ -n "${pps[bench-hash]:-}" ] && [ "${pps[bench-nohash]:-0}" -gt 0 ]; then
+		echo "bench-hash: hash reports on ${pps[bench-hash]} packets/s, off ${pps[bench-nohash]} packets/s, ratio $(awk -v a="${pps[bench-hash]}" -v b="${pps[bench-nohash]}" 'BEGIN {printf "%.3f", a / b}') (target >= 0.97; nested TCG, L1 and L2 emulated)"
+	fi
+	[ "$failures" -eq 0 ] || exit 1
+	exit 0
+fi
 
 for v in $VARIANTS; do
 	case $v in
