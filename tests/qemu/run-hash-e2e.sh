@@ -25,7 +25,9 @@
 #                             the kernel fills the hash) and off (hash=off), flows sent
 #                             without pacing for HASH_BENCH_SECONDS (10) each; prints the ratio
 # Environment: HASH_E2E_FLOWS (default 210), HASH_E2E_SEED, HASH_E2E_VARIANTS,
-# HASH_E2E_PATCHED_MODES (off,on), HASH_E2E_BASELINE_MODES (on,off), BUILD_DIR.
+# HASH_E2E_PATCHED_MODES (off,on), HASH_E2E_BASELINE_MODES (on,off), BUILD_DIR,
+# HASH_E2E_PATCHED_IMAGE / HASH_E2E_BASELINE_IMAGE (an image directory of build-kernel.sh's
+# layout instead of building one, e.g. another series' image from the cache).
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build}
@@ -81,7 +83,12 @@ qemu_dir=$(bash "$REPO_ROOT/scripts/qemu/build-qemu.sh" | tail -n 1)
 declare -A image
 for v in $VARIANTS baseline; do
 	[ -n "${image[$v]:-}" ] && continue
-	image[$v]=$(bash "$REPO_ROOT/scripts/vm/build-kernel.sh" "$v" | tail -n 1)
+	override=HASH_E2E_${v^^}_IMAGE
+	if [ -n "${!override:-}" ]; then
+		image[$v]=${!override}
+	else
+		image[$v]=$(bash "$REPO_ROOT/scripts/vm/build-kernel.sh" "$v" | tail -n 1)
+	fi
 	[ -f "${image[$v]}/bzImage" ] || { echo "hash-e2e: FAIL: no $v kernel in '${image[$v]}'"; exit 1; }
 done
 for opt in CONFIG_VHOST_NET CONFIG_TUN CONFIG_VIRTIO_NET CONFIG_PACKET CONFIG_BPF_SYSCALL; do
