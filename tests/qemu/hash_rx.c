@@ -101,8 +101,8 @@ int main(int argc, char **argv)
 		return die("socket(AF_PACKET)");
 	if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_BPF, &prog, sizeof(prog)))
 		return die("SO_ATTACH_BPF");
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL),
-	                          .sll_ifindex = ifindex};
+	struct sockaddr_ll sll = {
+	    .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL), .sll_ifindex = ifindex};
 	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)))
 		return die("bind");
 
@@ -133,8 +133,7 @@ int main(int argc, char **argv)
 	}
 	if (on_line)
 		printf("\n");
-	printf("VSTH-DONE %u got=%u conflicts=%u%s\n", round, got, conflicts,
-	       timed_out ? " timeout" : "");
+	printf("VSTH-DONE %u got=%u conflicts=%u%s\n", round, got, conflicts, timed_out ? " timeout" : "");
 	fflush(stdout);
 	return got == nflows && !conflicts ? 0 : 1;
 }

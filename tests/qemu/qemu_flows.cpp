@@ -34,6 +34,7 @@
 // Exit status 0 on success; failures say what differed.
 #include "frame_builder.hpp"
 #include "frame_generator.hpp"
+#include "hash_flows.hpp"
 #include "qemu_json.hpp"
 #include "qemu_qmp.hpp"
 #include "rss_config.hpp"
@@ -108,58 +109,6 @@ std::string join_table(const std::vector<uint16_t> &t)
 	return s;
 }
 
-// The frames of send-hash: every base hash type and unclassified traffic. The tag is at the
-// very end of each frame, where vsteer-hash-rx's socket filter finds it in any of them.
-constexpr uint32_t kHashKinds = 7;
-constexpr uint32_t kEndOfRound = 0xffffffffu;
-
-Bytes hash_tag(uint32_t idx, uint32_t round)
-{
-	Bytes t{'V', 'S', 'T', 'H'};
-	detail::put32(t, idx);
-	detail::put32(t, round);
-	return t;
-}
-
-Bytes hash_flow_frame(Rng &rng, uint32_t i, uint32_t round)
-{
-	uint32_t kind = i % kHashKinds;
-	Bytes body = rng.bytes(20 + rng.below(20)); // keeps every frame >= 60 bytes
-	Bytes tag = hash_tag(i, round);
-	body.insert(body.end(), tag.begin(), tag.end());
-	if (kind == 6) { // unclassified: a local experimental EtherType
-		FrameSpec s;
-		s.ethertype = 0x88b5;
-		s.raw_l3 = body;
-		s.raw_l3.insert(s.raw_l3.begin(), 20, 0);
-		return build_frame(s);
-	}
-	IpFamily fam = kind < 3 ? IpFamily::v4 : IpFamily::v6;
-	const uint8_t protos[3] = {ipproto::kTcp, ipproto::kUdp, 47 /* GRE: IP hash only */};
-	FrameSpec s = random_flow(rng, fam, protos[kind % 3]);
-	s.l4->payload = body;
-	return build_frame(s);
-}
-
-std::vector<Bytes> make_hash_flows(uint32_t round, uint32_t n, uint64_t seed)
-{
-	Rng rng(seed);
-	std::vector<Bytes> out;
-	for (uint32_t i = 0; i < n; i++)
-		out.push_back(hash_flow_frame(rng, i, round));
-	return out;
-}
-
-Bytes end_of_round_frame(uint32_t round)
-{
-	FrameSpec s;
-	s.ethertype = 0x88b5;
-	s.raw_l3 = Bytes(48, 0);
-	Bytes tag = hash_tag(kEndOfRound, round);
-	s.raw_l3.insert(s.raw_l3.end(), tag.begin(), tag.end());
-	return build_frame(s);
-}
-
 // Sends each frame twice (two passes), paced for a TCG guest, then `trailer` frames.
 unsigned send_frames(const std::string &ifname, const std::vector<Bytes> &flows,
                      const std::vector<Bytes> &trailer = {})
@@ -232,7 +181,8 @@ int cmd_blast_hash(const std::string &ifname, uint32_t round, uint32_t n, uint64
 		const Bytes &f = flows[i];
 		if (sendto(fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) < 0) {
 			if (errno != ENOBUFS && errno != EAGAIN)
-				throw std::runtime_error(std::string("sendto ") + ifname + ": " + strerror(errno));
+				throw std::runtime_error(std::string("sendto ") + ifname + ": " +
+				                         strerror(errno));
 			refused++;
 			std::this_thread::sleep_for(std::chrono::microseconds(200));
 			continue;
@@ -472,8 +422,8 @@ int cmd_verify_hash(const std::string &console, uint32_t round, uint32_t n, uint
 		auto it = seen.find(i);
 		if (it == seen.end()) {
 			if (++missing <= 5)
-				std::printf("MISSING flow %u (%s, predicted queue %u)\n", i, report_name(p.report),
-				            p.queue);
+				std::printf("MISSING flow %u (%s, predicted queue %u)\n", i,
+				            report_name(p.report), p.queue);
 			continue;
 		}
 		uint32_t want = expect == "hash" && p.report != 0 ? p.hash : 0;
@@ -482,14 +432,15 @@ int cmd_verify_hash(const std::string &console, uint32_t round, uint32_t n, uint
 		hash_ok += h_ok;
 		hash_ok_per_report[p.report] += h_ok;
 		if ((!q_ok || !h_ok) && ++shown <= 10)
-			std::printf("WRONG flow %u (%s): guest rx queue %d hash %08x, reference queue %u hash "
-			            "%08x\n",
-			            i, report_name(p.report), it->second.queue, it->second.hash, p.queue, want);
+			std::printf(
+			    "WRONG flow %u (%s): guest rx queue %d hash %08x, reference queue %u hash "
+			    "%08x\n",
+			    i, report_name(p.report), it->second.queue, it->second.hash, p.queue, want);
 	}
 	std::printf("round %u (%s): %u/%u flows on the predicted rx queue, %u/%u with the expected "
 	            "skb hash, %u missing, %d conflicts; by report type (hash ok/flows):",
-	            round, expect == "hash" ? "hash reports" : "no hash expected", queue_ok, n, hash_ok,
-	            n, missing, conflicts);
+	            round, expect == "hash" ? "hash reports" : "no hash expected", queue_ok, n, hash_ok, n,
+	            missing, conflicts);
 	for (auto [rep, cnt] : per_report)
 		std::printf(" %s=%u/%u", report_name(rep), hash_ok_per_report[rep], cnt);
 	std::printf("\n");
@@ -504,7 +455,8 @@ int cmd_open_tap(const std::string &tap, unsigned queues, int first_fd, std::vec
 		int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			throw std::runtime_error(std::string("open /dev/net/tun: ") + std::strerror(errno));
-		struct ifreq ifr {};
+		struct ifreq ifr {
+		};
 		std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", tap.c_str());
 		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE | IFF_VNET_HDR;
 		if (ioctl(fd, TUNSETIFF, &ifr) < 0)
@@ -574,7 +526,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	std::fprintf(stderr,
-	             "usage: vsteer-qemu-flows send|send-hash|blast-hash|guest-config|compare-show|qmp|packets|verify|verify-hash|"
+	             "usage: vsteer-qemu-flows "
+	             "send|send-hash|blast-hash|guest-config|compare-show|qmp|packets|verify|verify-hash|"
 	             "open-tap ... "
 	             "(see the source)\n");
 	return 2;
