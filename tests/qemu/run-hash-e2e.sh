@@ -27,7 +27,9 @@
 # Environment: HASH_E2E_FLOWS (default 210), HASH_E2E_SEED, HASH_E2E_VARIANTS,
 # HASH_E2E_PATCHED_MODES (off,on), HASH_E2E_BASELINE_MODES (on,off), BUILD_DIR,
 # HASH_E2E_PATCHED_IMAGE / HASH_E2E_BASELINE_IMAGE (an image directory of build-kernel.sh's
-# layout instead of building one, e.g. another series' image from the cache).
+# layout instead of building one, e.g. another series' image from the cache),
+# HASH_E2E_QEMU (the qemu-system-x86_64 L1 runs instead of the patched one: with Debian's
+# stock QEMU the patched kernel shows what an unpatched QEMU does there).
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD_DIR=${BUILD_DIR:-build}
@@ -78,8 +80,12 @@ trap 'rm -rf "$work"' EXIT
 t0=$(date +%s)
 
 # ------------------------------------------------------------------ the pieces (cached)
-qemu_dir=$(bash "$REPO_ROOT/scripts/qemu/build-qemu.sh" | tail -n 1)
-[ -x "$qemu_dir/qemu-system-x86_64" ] || { echo "hash-e2e: FAIL: no QEMU in '$qemu_dir'"; exit 1; }
+if [ -n "${HASH_E2E_QEMU:-}" ]; then
+	l1_qemu=$HASH_E2E_QEMU
+else
+	l1_qemu=$(bash "$REPO_ROOT/scripts/qemu/build-qemu.sh" | tail -n 1)/qemu-system-x86_64
+fi
+[ -x "$l1_qemu" ] || { echo "hash-e2e: FAIL: no QEMU '$l1_qemu'"; exit 1; }
 declare -A image
 for v in $VARIANTS baseline; do
 	[ -n "${image[$v]:-}" ] && continue
@@ -94,7 +100,7 @@ done
 for opt in CONFIG_VHOST_NET CONFIG_TUN CONFIG_VIRTIO_NET CONFIG_PACKET CONFIG_BPF_SYSCALL; do
 	grep -qx "$opt=y" "${image[baseline]}/config" || { echo "hash-e2e: FAIL: test kernel lacks $opt"; exit 1; }
 done
-log "pieces ready after $(($(date +%s) - t0)) s: QEMU $qemu_dir, kernels ${image[*]}"
+log "pieces ready after $(($(date +%s) - t0)) s: QEMU $l1_qemu, kernels ${image[*]}"
 
 # ------------------------------------------------------------------ L2 initramfs
 clang-19 -O2 -g -target bpf -I/usr/include/x86_64-linux-gnu \
@@ -132,7 +138,7 @@ dirs() {
 "${image[baseline]}/gen_init_cpio" "$work/l2.list" >"$work/l2.cpio"
 
 # ------------------------------------------------------------------ L1 initramfs
-strip -o "$work/qemu-system-x86_64" "$qemu_dir/qemu-system-x86_64"
+strip -o "$work/qemu-system-x86_64" "$l1_qemu"
 firmware() { # the few files this QEMU loads for a pc machine without VGA and option ROMs
 	local f
 	for f in bios-256k.bin linuxboot_dma.bin kvmvapic.bin; do
@@ -151,7 +157,7 @@ firmware() { # the few files this QEMU loads for a pc machine without VGA and op
 	echo "file /vsteer/vsteer $VSTEER 755 0 0"
 	echo "file /vsteer/vsteer-qemu-flows $FLOWS_TOOL 755 0 0"
 	{
-		ldd "$qemu_dir/qemu-system-x86_64"
+		ldd "$l1_qemu"
 		ldd "$VSTEER"
 		ldd "$FLOWS_TOOL"
 	} | grep -oE '/[^ ]+' | sort -u | while read -r lib; do
