@@ -5,7 +5,7 @@
 // that kernel must show (the baseline: the ioctls do not exist, vnet header bytes 10..19
 // are left as the reader's buffer held them, no hash ever).
 //
-// Hashes are checked against the project's C++ reference (userspace/lib/rss_reference),
+// Hashes are checked against the project's C++ reference (userspace/rss/rss_reference),
 // queues too; the steering program is the project's (bpf/tun_steering.bpf.c), loaded
 // with the loader's own SteeringObjects.
 //

@@ -29,6 +29,7 @@ namespace vsteer::cli
 namespace
 {
 
+using namespace vsteer::check;
 using namespace vsteer::qemu;
 
 std::string pin_dir_for(const std::string &tap, const std::string &pin_dir)
