@@ -38,6 +38,11 @@ fail() {
 }
 
 echo "VSTH-L2-BOOT $(uname -r)"
+# a distribution kernel (Debian's cloud kernel) has virtio_net as a module: /modules holds
+# it and what it needs, in load order, uncompressed
+for m in /modules/*.ko; do
+	[ -e "$m" ] && { insmod "$m" || fail "insmod $m"; }
+done
 ip link set lo up
 ip link set eth0 up || fail "no eth0"
 $E -L eth0 combined 4 || fail "ethtool -L eth0 combined 4"
