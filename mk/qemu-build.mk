@@ -11,10 +11,9 @@
 # whose own virtio_net driver must receive, for every flow, the rx queue and the hash the
 # C++ reference predicts; the unpatched kernel shows QEMU's fallback
 # (tests/qemu/run-hash-e2e.sh). Without the prerequisites it skips, except with CI=true,
-# where it fails.
+# where it fails. Not yet in TEST_EXTRA: it has not had a complete run (docs/qemu.md says
+# what is left); add `TEST_EXTRA += hash-e2e` once it has passed.
 .PHONY: qemu-build qemu-check-series hash-e2e
-
-TEST_EXTRA += hash-e2e
 
 qemu-build: deps
 	@bash scripts/qemu/build-qemu.sh
@@ -27,10 +26,10 @@ hash-e2e:
 	@$(call require_or_skip,hash-e2e,the nested hash-report test,BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-hash-e2e.sh --check); \
 	BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-hash-e2e.sh
 
-# `make bench` runs bench-hash: packets/s through tap -> vhost-net into the L2 guest of
-# hash-e2e with the guest's hash reports on vs off (tests/qemu/run-hash-e2e.sh --bench).
+# bench-hash: packets/s through tap -> vhost-net into the L2 guest of hash-e2e with the
+# guest's hash reports on vs off (tests/qemu/run-hash-e2e.sh --bench). Joins `make bench`
+# (BENCH_EXTRA) once hash-e2e has passed.
 .PHONY: bench-hash
-BENCH_EXTRA += bench-hash
 
 bench-hash: build
 	@$(call require_or_skip,bench-hash,the nested hash-report benchmark,BUILD_DIR=$(BUILD_DIR) bash tests/qemu/run-hash-e2e.sh --check); \
