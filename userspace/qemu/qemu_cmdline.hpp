@@ -27,10 +27,10 @@ namespace vsteer::qemu
 {
 
 // The command line cannot be rewritten as asked; what() says what to change.
-class CmdlineError : public std::runtime_error
+class CmdlineError : public ConfigError
 {
 public:
-	using std::runtime_error::runtime_error;
+	using ConfigError::ConfigError;
 };
 
 struct QemuVersion {

@@ -4,6 +4,8 @@
 // rewritten `-device` reads like the one the user wrote. Integers stay integers.
 #pragma once
 
+#include "error.hpp"
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -15,10 +17,10 @@
 namespace vsteer::qemu
 {
 
-class JsonError : public std::runtime_error
+class JsonError : public ConfigError
 {
 public:
-	using std::runtime_error::runtime_error;
+	using ConfigError::ConfigError;
 };
 
 class Json

@@ -4,6 +4,7 @@
 // Asynchronous events are skipped. Every error names the socket and the command.
 #pragma once
 
+#include "error.hpp"
 #include "qemu_json.hpp"
 #include "unique_fd.hpp"
 
@@ -14,10 +15,10 @@ namespace vsteer::qemu
 {
 
 // QEMU answered a command with {"error": {"class": ..., "desc": ...}}.
-class QmpError : public std::runtime_error
+class QmpError : public Error
 {
 public:
-	QmpError(const std::string &what, std::string cls) : std::runtime_error(what), cls_(std::move(cls)) {}
+	QmpError(const std::string &what, std::string cls) : Error(EPROTO, what), cls_(std::move(cls)) {}
 	const std::string &error_class() const { return cls_; }
 
 private:

@@ -115,27 +115,28 @@ template <typename V> void zero_percpu(int fd, uint32_t key, const std::string &
 		throw_errno("map " + name, "reset counters of entry " + std::to_string(key));
 }
 
-// Undo log: actions run in reverse unless commit() was called.
+// Undo log of a change made in steps: run() puts back what the steps did, in reverse, all
+// of them even when one fails, and then reports the failures.
 class Undo
 {
 public:
-	~Undo()
+	void add(std::function<void()> f) { steps_.push_back(std::move(f)); }
+	void run()
 	{
-		if (committed_)
-			return;
+		std::string failed;
 		for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
 			try {
 				(*it)();
-			} catch (...) {
+			} catch (const std::exception &e) {
+				failed += (failed.empty() ? "" : "; ") + std::string(e.what());
 			}
 		}
+		if (!failed.empty())
+			throw Error(0, "XDP maps", "undo: " + failed);
 	}
-	void add(std::function<void()> f) { steps_.push_back(std::move(f)); }
-	void commit() { committed_ = true; }
 
 private:
 	std::vector<std::function<void()>> steps_;
-	bool committed_ = false;
 };
 
 std::string cpu_ranges(const std::vector<unsigned> &cpus)
@@ -160,22 +161,6 @@ bool valid_name(const std::string &n)
 	return !n.empty() && n.size() < VSTEER_XDP_NAME_LEN && std::all_of(n.begin(), n.end(), [](char c) {
 		return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
 	});
-}
-
-std::string json_escape(const std::string &s)
-{
-	std::string o;
-	for (char c : s) {
-		if (c == '"' || c == '\\')
-			o += '\\', o += c;
-		else if (static_cast<unsigned char>(c) < 0x20) {
-			char buf[8];
-			std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-			o += buf;
-		} else
-			o += c;
-	}
-	return o;
 }
 
 } // namespace
@@ -558,53 +543,58 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 
 	// --- apply, undoing everything on failure ---
 	Undo undo;
-	if (policy) {
-		uint32_t fds[3] = {static_cast<uint32_t>(policy->config), static_cast<uint32_t>(policy->key),
-		                   static_cast<uint32_t>(policy->table)};
-		BpfMap<uint32_t, uint32_t> *outer[3] = {&m_.vm_config, &m_.vm_key, &m_.vm_table};
-		for (int i = 0; i < 3; i++) {
-			BpfMap<uint32_t, uint32_t> *o = outer[i];
-			o->set(id, fds[i]);
-			undo.add([o, id] { map_erase(o->fd(), &id); });
+	try {
+		if (policy) {
+			uint32_t fds[3] = {static_cast<uint32_t>(policy->config),
+			                   static_cast<uint32_t>(policy->key),
+			                   static_cast<uint32_t>(policy->table)};
+			BpfMap<uint32_t, uint32_t> *outer[3] = {&m_.vm_config, &m_.vm_key, &m_.vm_table};
+			for (int i = 0; i < 3; i++) {
+				BpfMap<uint32_t, uint32_t> *o = outer[i];
+				o->set(id, fds[i]);
+				undo.add([o, id] { map_erase(o->fd(), &id); });
+			}
 		}
-	}
-	bpf_devmap_val dv{};
-	dv.ifindex = ifindex;
-	if (bpf_map_update_elem(m_.devmap.fd(), &id, &dv, BPF_ANY))
-		throw_errno("map xdp_tap_devmap", "add tap " + spec.tap,
-		            "is the tap in this network namespace?");
-	undo.add([this, id] { map_erase(m_.devmap.fd(), &id); });
-	m_.rate.set(id, vsteer_xdp_rate_state{});
-	zero_percpu<vsteer_xdp_vm_stats>(m_.vm_stats.fd(), id, "xdp_vm_stats");
-	m_.vms.set(id, slot);
-	undo.add([this, id] { m_.vms.set(id, vsteer_xdp_vm{}); });
-	for (const MacAddress &mac : spec.macs) {
-		vsteer_xdp_mac_key k{};
-		std::memcpy(k.addr, mac.data(), 6);
-		m_.macs.set(k, id, BPF_NOEXIST);
-		undo.add([this, k] { map_erase(m_.macs.fd(), &k); });
-	}
-	for (const IpPrefix &p : spec.prefixes) {
-		if (p.family == 4) {
-			vsteer_xdp_lpm4 k{};
-			k.prefixlen = p.len;
-			std::memcpy(k.addr, p.addr.data(), 4);
-			m_.prefix4.set(k, id, BPF_NOEXIST);
-			undo.add([this, k] { map_erase(m_.prefix4.fd(), &k); });
-		} else {
-			vsteer_xdp_lpm6 k{};
-			k.prefixlen = p.len;
-			std::memcpy(k.addr, p.addr.data(), 16);
-			m_.prefix6.set(k, id, BPF_NOEXIST);
-			undo.add([this, k] { map_erase(m_.prefix6.fd(), &k); });
+		bpf_devmap_val dv{};
+		dv.ifindex = ifindex;
+		if (bpf_map_update_elem(m_.devmap.fd(), &id, &dv, BPF_ANY))
+			throw_errno("map xdp_tap_devmap", "add tap " + spec.tap,
+			            "is the tap in this network namespace?");
+		undo.add([this, id] { map_erase(m_.devmap.fd(), &id); });
+		m_.rate.set(id, vsteer_xdp_rate_state{});
+		zero_percpu<vsteer_xdp_vm_stats>(m_.vm_stats.fd(), id, "xdp_vm_stats");
+		m_.vms.set(id, slot);
+		undo.add([this, id] { m_.vms.set(id, vsteer_xdp_vm{}); });
+		for (const MacAddress &mac : spec.macs) {
+			vsteer_xdp_mac_key k{};
+			std::memcpy(k.addr, mac.data(), 6);
+			m_.macs.set(k, id, BPF_NOEXIST);
+			undo.add([this, k] { map_erase(m_.macs.fd(), &k); });
 		}
+		for (const IpPrefix &p : spec.prefixes) {
+			if (p.family == 4) {
+				vsteer_xdp_lpm4 k{};
+				k.prefixlen = p.len;
+				std::memcpy(k.addr, p.addr.data(), 4);
+				m_.prefix4.set(k, id, BPF_NOEXIST);
+				undo.add([this, k] { map_erase(m_.prefix4.fd(), &k); });
+			} else {
+				vsteer_xdp_lpm6 k{};
+				k.prefixlen = p.len;
+				std::memcpy(k.addr, p.addr.data(), 16);
+				m_.prefix6.set(k, id, BPF_NOEXIST);
+				undo.add([this, k] { map_erase(m_.prefix6.fd(), &k); });
+			}
+		}
+		if (spec.eastwest) {
+			if (m_.dir.empty())
+				throw ConfigError(
+				    "east-west needs the pinned maps (not available in this context)");
+			eastwest_attach(spec.tap, m_.dir);
+		}
+	} catch (...) {
+		rethrow_after_undo("VM " + q(spec.name), [&] { undo.run(); });
 	}
-	if (spec.eastwest) {
-		if (m_.dir.empty())
-			throw ConfigError("east-west needs the pinned maps (not available in this context)");
-		eastwest_attach(spec.tap, m_.dir);
-	}
-	undo.commit();
 	return id;
 }
 
@@ -771,158 +761,6 @@ vsteer_xdp_stats XdpControl::totals() const
 			dst[i] += src[i];
 	}
 	return t;
-}
-
-// ---------------------------------------------------------------------------------------
-// Show
-
-namespace
-{
-
-void put_actions(std::ostream &o, const vsteer_xdp_action_counters &a, bool json)
-{
-	const std::pair<const char *, uint64_t> f[] = {{"pass", a.pass},
-	                                               {"drop", a.drop},
-	                                               {"redirect_tap", a.redirect_tap},
-	                                               {"redirect_cpu", a.redirect_cpu},
-	                                               {"redirect_cpu_pass", a.redirect_cpu_pass},
-	                                               {"rate_limited", a.rate_limited},
-	                                               {"redirect_error", a.redirect_error}};
-	for (size_t i = 0; i < std::size(f); i++) {
-		if (json)
-			o << (i ? ", " : "") << "\"" << f[i].first << "\": " << f[i].second;
-		else
-			o << (i ? " " : "") << f[i].first << "=" << f[i].second;
-	}
-}
-
-std::string cpu_list(const uint16_t *c, uint32_t n)
-{
-	std::string s;
-	for (uint32_t i = 0; i < n && i < VSTEER_MAX_QUEUES; i++)
-		s += (i ? "," : "") + std::to_string(c[i]);
-	return s;
-}
-
-} // namespace
-
-std::string format_show_text(const XdpControl &c,
-                             const std::vector<std::pair<std::string, XdpDeviceState>> &devs)
-{
-	std::ostringstream o;
-	for (const auto &[name, st] : devs) {
-		o << "device " << name << ": ";
-		if (st.attached)
-			o << "classifier prog " << st.prog_id << ", " << st.mode << " mode"
-			  << (st.dispatcher ? ", libxdp dispatcher" : ", single program (no dispatcher)")
-			  << (st.metadata ? ""
-			                  : ", without XDP metadata (the cpumap program classifies again)");
-		else
-			o << "classifier not attached";
-		for (const auto &p : st.other_programs)
-			o << ", also " << p;
-		o << "\n";
-	}
-	vsteer_xdp_stats t = c.totals();
-	o << "totals: packets=" << t.packets << " bytes=" << t.bytes << " rule=" << t.matched_rule
-	  << " mac=" << t.matched_mac << " prefix=" << t.matched_prefix << " unmatched=" << t.unmatched
-	  << " stale_vm=" << t.stale_vm << " meta_fallback=" << t.meta_fallback << "\n  ";
-	put_actions(o, t.by_action, false);
-	o << "\n";
-	for (const VmInfo &v : c.vms()) {
-		o << "vm " << v.slot.name << " (id " << v.id << "): tap " << v.slot.tap << " (ifindex "
-		  << v.slot.tap_ifindex << "), action " << vm_action_name(v.slot.action) << ", queue cpus "
-		  << cpu_list(v.slot.queue_cpu, v.slot.num_queue_cpus);
-		if (v.slot.rate_pps)
-			o << ", rate " << v.slot.rate_pps << " pps burst " << v.slot.rate_burst;
-		o << (v.has_policy ? ", RSS policy shared" : ", no RSS policy")
-		  << (v.eastwest ? ", east-west on" : "") << "\n";
-		for (const auto &m : v.macs)
-			o << "  mac " << format_mac(m) << "\n";
-		for (const auto &p : v.prefixes)
-			o << "  prefix " << format_prefix(p) << "\n";
-		o << "  packets=" << v.totals.packets << " bytes=" << v.totals.bytes << " ";
-		put_actions(o, v.totals.by_action, false);
-		o << " eastwest=" << v.totals.eastwest << " no_policy=" << v.totals.no_policy
-		  << "\n  cpumap by cpu:";
-		for (size_t i = 0; i < v.cpumap_by_cpu.size(); i++)
-			o << " " << i << ":" << v.cpumap_by_cpu[i];
-		o << "\n  guest queue:";
-		for (size_t q = 0; q < VSTEER_XDP_STATS_QUEUES; q++)
-			if (v.totals.by_queue[q])
-				o << " " << q << ":" << v.totals.by_queue[q];
-		o << "\n";
-	}
-	for (const RuleInfo &r : c.rules())
-		o << "rule " << r.id << ": " << format_match(r.match) << " -> "
-		  << (r.action == VSTEER_XDP_VM ? "vm:" + r.vm : vm_action_name(r.action))
-		  << " packets=" << r.totals.packets << " bytes=" << r.totals.bytes << "\n";
-	return o.str();
-}
-
-std::string format_show_json(const XdpControl &c,
-                             const std::vector<std::pair<std::string, XdpDeviceState>> &devs)
-{
-	std::ostringstream o;
-	o << "{\"devices\": [";
-	for (size_t i = 0; i < devs.size(); i++) {
-		const auto &[name, st] = devs[i];
-		o << (i ? ", " : "") << "{\"name\": \"" << json_escape(name)
-		  << "\", \"attached\": " << (st.attached ? "true" : "false")
-		  << ", \"prog_id\": " << st.prog_id << ", \"mode\": \"" << st.mode
-		  << "\", \"dispatcher\": " << (st.dispatcher ? "true" : "false")
-		  << ", \"metadata\": " << (st.metadata ? "true" : "false") << ", \"other_programs\": [";
-		for (size_t j = 0; j < st.other_programs.size(); j++)
-			o << (j ? ", " : "") << "\"" << json_escape(st.other_programs[j]) << "\"";
-		o << "]}";
-	}
-	vsteer_xdp_stats t = c.totals();
-	o << "], \"totals\": {\"packets\": " << t.packets << ", \"bytes\": " << t.bytes
-	  << ", \"matched_rule\": " << t.matched_rule << ", \"matched_mac\": " << t.matched_mac
-	  << ", \"matched_prefix\": " << t.matched_prefix << ", \"unmatched\": " << t.unmatched
-	  << ", \"stale_vm\": " << t.stale_vm << ", \"meta_fallback\": " << t.meta_fallback
-	  << ", \"by_action\": {";
-	put_actions(o, t.by_action, true);
-	o << "}}, \"vms\": [";
-	auto vms = c.vms();
-	for (size_t i = 0; i < vms.size(); i++) {
-		const VmInfo &v = vms[i];
-		o << (i ? ", " : "") << "{\"id\": " << v.id << ", \"name\": \"" << json_escape(v.slot.name)
-		  << "\", \"tap\": \"" << json_escape(v.slot.tap)
-		  << "\", \"tap_ifindex\": " << v.slot.tap_ifindex << ", \"action\": \""
-		  << vm_action_name(v.slot.action) << "\", \"queue_cpus\": ["
-		  << cpu_list(v.slot.queue_cpu, v.slot.num_queue_cpus)
-		  << "], \"rate_pps\": " << v.slot.rate_pps << ", \"burst\": " << v.slot.rate_burst
-		  << ", \"rss_policy\": " << (v.has_policy ? "true" : "false")
-		  << ", \"eastwest\": " << (v.eastwest ? "true" : "false") << ", \"macs\": [";
-		for (size_t j = 0; j < v.macs.size(); j++)
-			o << (j ? ", " : "") << "\"" << format_mac(v.macs[j]) << "\"";
-		o << "], \"prefixes\": [";
-		for (size_t j = 0; j < v.prefixes.size(); j++)
-			o << (j ? ", " : "") << "\"" << format_prefix(v.prefixes[j]) << "\"";
-		o << "], \"packets\": " << v.totals.packets << ", \"bytes\": " << v.totals.bytes
-		  << ", \"by_action\": {";
-		put_actions(o, v.totals.by_action, true);
-		o << "}, \"eastwest_packets\": " << v.totals.eastwest
-		  << ", \"no_policy\": " << v.totals.no_policy << ", \"cpumap_by_cpu\": [";
-		for (size_t j = 0; j < v.cpumap_by_cpu.size(); j++)
-			o << (j ? ", " : "") << v.cpumap_by_cpu[j];
-		o << "], \"by_queue\": [";
-		for (size_t q = 0; q < VSTEER_XDP_STATS_QUEUES; q++)
-			o << (q ? ", " : "") << v.totals.by_queue[q];
-		o << "]}";
-	}
-	o << "], \"rules\": [";
-	auto rs = c.rules();
-	for (size_t i = 0; i < rs.size(); i++) {
-		const RuleInfo &r = rs[i];
-		o << (i ? ", " : "") << "{\"id\": " << r.id << ", \"match\": \""
-		  << json_escape(format_match(r.match)) << "\", \"action\": \""
-		  << (r.action == VSTEER_XDP_VM ? "vm:" + json_escape(r.vm) : vm_action_name(r.action))
-		  << "\", \"packets\": " << r.totals.packets << ", \"bytes\": " << r.totals.bytes << "}";
-	}
-	o << "]}\n";
-	return o.str();
 }
 
 } // namespace vsteer
