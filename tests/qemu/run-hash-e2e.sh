@@ -76,7 +76,7 @@ why=$(why_not)
 [ -z "$why" ] || { echo "hash-e2e: FAIL: $why"; exit 1; }
 
 work=$(mktemp -d /tmp/vsteer-hash-e2e.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+trap 'if [ "${KEEP_HASH_E2E_LOGS:-0}" = 1 ]; then cp "$work"/*.log /tmp/ 2>/dev/null || true; fi; rm -rf "$work"' EXIT
 t0=$(date +%s)
 
 # ------------------------------------------------------------------ the pieces (cached)
@@ -191,7 +191,7 @@ run_variant() {
 		-serial "file:$console" >"$work/l1-$variant.out" 2>&1 || true
 	log "$variant: L1 ran $(($(date +%s) - start)) s; $(grep -m1 'VSTH-L1 vhost_net' "$console" | tr -d '\r' || echo 'no vhost_net line')"
 	grep -q VSTH-L1-EXIT "$console" || bad "$variant: L1 did not finish: $(tail -n 5 "$console" | tr -d '\r' | tr '\n' ' ')"
-	grep 'VSTH-FAIL' "$console" | tr -d '\r' | while read -r l; do log "$variant: $l"; done
+	{ grep 'VSTH-FAIL' "$console" || true; } | tr -d '\r' | while read -r l; do log "$variant: $l"; done
 	if grep -q 'VSTH-FAIL L1 kernel log' "$console"; then bad "$variant: L1 kernel log: $(grep -m1 'VSTH-FAIL L1' "$console")"; fi
 	round=0
 	for mode in ${modes//,/ }; do
@@ -202,7 +202,7 @@ run_variant() {
 			bench_result "$console" "$mode" "$l2" "$round"
 			continue ;;
 		esac
-		grep 'VSTH-L1 vhost='"$mode" "$console" | tr -d '\r' | while read -r l; do log "$variant: $l"; done
+		{ grep 'VSTH-L1 vhost='"$mode" "$console" || true; } | tr -d '\r' | while read -r l; do log "$variant: $l"; done
 		if ! cfg=$("$FLOWS_TOOL" guest-config "$l2" "$round"); then
 			bad "$variant vhost=$mode: no RSS configuration from L2 ($(grep -m1 VSTH-FAIL "$l2" || tail -n 3 "$l2" | tr '\n' ' '))"
 			continue
@@ -264,7 +264,6 @@ for v in $VARIANTS; do
 	*) echo "hash-e2e: FAIL: unknown variant $v"; exit 1 ;;
 	esac
 done
-[ "${KEEP_HASH_E2E_LOGS:-0}" = 1 ] && { cp "$work"/*.log /tmp/ 2>/dev/null || true; }
 printf '%s\n' "${results[@]}"
 log "total $(($(date +%s) - t0)) s"
 if [ "$failures" -eq 0 ]; then
