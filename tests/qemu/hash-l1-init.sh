@@ -58,7 +58,7 @@ for mode in $(echo "$modes" | tr ',' ' '); do
 	/vsteer/vsteer run-qemu --tap $tap -- /qemu/qemu-system-x86_64 -L /qemu \
 		-accel tcg -m 384 -smp 1 -nodefaults -no-user-config -display none -no-reboot \
 		-kernel /l2/bzImage -initrd /l2/initramfs.cpio \
-		-append "console=ttyS0 panic=-1 quiet vsth.flows=$flows vsth.key=$key vsth.round=$round" \
+		-append "console=ttyS0 panic=-1 quiet no_timer_check vsth.flows=$flows vsth.key=$key vsth.round=$round" \
 		-serial "file:$log" \
 		-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,queues=4,vhost=$vhost" \
 		-device "virtio-net-pci,netdev=n0,mq=on,rss=on,hash=$hash,vectors=10,romfile=" \
