@@ -14,8 +14,10 @@ if [ "${VERSION_CODENAME:-}" != bookworm ]; then
 	exit 1
 fi
 
-# Packages taken from bookworm-backports (newer libbpf/bpftool/QEMU).
+# Packages taken from bookworm-backports (newer libbpf/bpftool/QEMU; meson >= 1.5 and
+# python3-pycotap are what QEMU 10's configure needs for `make qemu-build`).
 BACKPORTS_PKGS=(libbpf-dev libbpf1 bpftool qemu-system-x86 qemu-system-data qemu-system-common qemu-utils
+	meson python3-pycotap
 	# libvirt 11 (rss='on' interfaces) for make libvirt-test
 	libvirt-daemon-driver-qemu libvirt-clients libvirt-daemon)
 # Packages from bookworm (and bookworm-security for linux-source-6.12).
@@ -31,6 +33,8 @@ MAIN_PKGS=(
 	nlohmann-json3-dev
 	# the libvirt hook reads the domain XML; make deb builds and lints the Debian package
 	libpugixml-dev debhelper dpkg-dev lintian
+	# make qemu-build: QEMU 10.0.2 with qemu-patches/ (scripts/qemu/build-qemu.sh)
+	ninja-build python3-venv python3-distlib libglib2.0-dev libslirp-dev libpixman-1-dev libfdt-dev
 )
 
 missing() {
@@ -47,11 +51,10 @@ need_bp=$(missing "${BACKPORTS_PKGS[@]}")
 if [ -z "$need_bp" ] && ! grep -q '^1:1\.[4-9]' <<<"$(dpkg-query -W -f='${Version}' libbpf-dev 2>/dev/null)"; then
 	need_bp="${BACKPORTS_PKGS[*]}"
 fi
-if [ -z "$need_main" ] && [ -z "$need_bp" ]; then
-	echo "install-deps: all dependencies present"
-	exit 0
+# meson must be >= 1.5 (QEMU 10's configure); bookworm itself has 1.0.
+if [ -z "$need_bp" ] && ! dpkg --compare-versions "$(dpkg-query -W -f='${Version}' meson 2>/dev/null)" ge 1.5; then
+	need_bp="${BACKPORTS_PKGS[*]}"
 fi
-
 # The Debian mirror this machine already uses for bookworm (deb822 .sources or one-line
 # sources.list). The project never names a mirror of its own: a machine behind its own
 # mirror or proxy keeps using it.
@@ -117,14 +120,19 @@ Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
 fi
 
+if [ -z "$need_main" ] && [ -z "$need_bp" ] && [ ${#need_types[@]} -eq 0 ]; then
+	echo "install-deps: all dependencies present"
+	exit 0
+fi
+
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
+apt-get -o DPkg::Lock::Timeout=900 update -qq
 if [ -n "$need_main" ]; then
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends $need_main
+	apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $need_main
 fi
 if [ -n "$need_bp" ]; then
 	# shellcheck disable=SC2086
-	apt-get install -y -qq --no-install-recommends -t bookworm-backports $need_bp
+	apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends -t bookworm-backports $need_bp
 fi
 echo "install-deps: done"

@@ -16,6 +16,17 @@
 //   verify CONSOLE ROUND NFLOWS SEED KEY TABLE TYPES
 //       every flow arrived on the rx queue the C++ reference predicts for that key, table
 //       and types, none is missing, none was seen on two queues
+//   send-hash IFNAME ROUND NFLOWS SEED
+//       `make hash-e2e` (run in the L1 guest): NFLOWS flows cycling through TCPv4, UDPv4,
+//       other IPv4, TCPv6, UDPv6, other IPv6 and non-IP (unclassified) frames, twice, each
+//       ending in "VSTH" + flow index + round, then an end-of-round frame
+//   blast-hash IFNAME ROUND NFLOWS SEED SECONDS
+//       `make bench-hash`: the send-hash flows, over and over without pacing for SECONDS,
+//       then the end-of-round frame; prints how many frames went into the tap
+//   verify-hash CONSOLE ROUND NFLOWS SEED KEY TABLE TYPES hash|none
+//       every flow of send-hash arrived on the rx queue the C++ reference predicts, and the
+//       skb hash the L2 guest's driver set (vsteer-hash-rx's VSTH-R lines) is the
+//       reference's hash for its report type (0 for none) with `hash`, 0 with `none`
 //   open-tap TAP QUEUES FIRST_FD -- COMMAND ARGS...
 //       what a management process (libvirt) does for an unprivileged QEMU: opens QUEUES
 //       queue files of the multiqueue TAP, places them at FIRST_FD, FIRST_FD + 1, ... and
@@ -23,6 +34,7 @@
 // Exit status 0 on success; failures say what differed.
 #include "frame_builder.hpp"
 #include "frame_generator.hpp"
+#include "hash_flows.hpp"
 #include "qemu_json.hpp"
 #include "qemu_qmp.hpp"
 #include "rss_config.hpp"
@@ -97,7 +109,9 @@ std::string join_table(const std::vector<uint16_t> &t)
 	return s;
 }
 
-int cmd_send(const std::string &ifname, uint32_t round, uint32_t n, uint64_t seed)
+// Sends each frame twice (two passes), paced for a TCG guest, then `trailer` frames.
+unsigned send_frames(const std::string &ifname, const std::vector<Bytes> &flows,
+                     const std::vector<Bytes> &trailer = {})
 {
 	int ifindex = if_nametoindex(ifname.c_str());
 	if (!ifindex)
@@ -109,27 +123,82 @@ int cmd_send(const std::string &ifname, uint32_t round, uint32_t n, uint64_t see
 	sll.sll_family = AF_PACKET;
 	sll.sll_ifindex = ifindex;
 	sll.sll_halen = 6;
-	auto flows = make_flows(round, n, seed);
 	unsigned sent = 0;
+	auto send_one = [&](const Bytes &f) {
+		std::memcpy(sll.sll_addr, f.data(), 6);
+		while (sendto(fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) <
+		       0) {
+			if (errno != ENOBUFS && errno != EAGAIN)
+				throw std::runtime_error(std::string("sendto ") + ifname + ": " +
+				                         strerror(errno));
+			std::this_thread::sleep_for(std::chrono::milliseconds(2));
+		}
+		sent++;
+	};
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < flows.size(); i++) {
-			const Bytes &f = flows[i];
-			std::memcpy(sll.sll_addr, f.data(), 6);
-			while (sendto(fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr *>(&sll),
-			              sizeof(sll)) < 0) {
-				if (errno != ENOBUFS && errno != EAGAIN)
-					throw std::runtime_error(std::string("sendto ") + ifname + ": " +
-					                         strerror(errno));
-				std::this_thread::sleep_for(std::chrono::milliseconds(2));
-			}
-			sent++;
+			send_one(flows[i]);
 			// pace: a TCG guest drains its rings slowly
 			if (i % 32 == 31)
 				std::this_thread::sleep_for(std::chrono::milliseconds(15));
 		}
 		std::this_thread::sleep_for(std::chrono::milliseconds(300));
 	}
+	for (const Bytes &f : trailer) {
+		send_one(f);
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+	}
 	close(fd);
+	return sent;
+}
+
+int cmd_send_hash(const std::string &ifname, uint32_t round, uint32_t n, uint64_t seed)
+{
+	unsigned sent = send_frames(ifname, make_hash_flows(round, n, seed),
+	                            std::vector<Bytes>(3, end_of_round_frame(round)));
+	std::printf("sent %u frames (%u flows x 2, 3 end-of-round) into %s, round %u\n", sent, n,
+	            ifname.c_str(), round);
+	return 0;
+}
+
+int cmd_blast_hash(const std::string &ifname, uint32_t round, uint32_t n, uint64_t seed, unsigned seconds)
+{
+	auto flows = make_hash_flows(round, n, seed);
+	int ifindex = if_nametoindex(ifname.c_str());
+	if (!ifindex)
+		throw std::runtime_error("no interface " + ifname);
+	int fd = socket(AF_PACKET, SOCK_RAW, 0);
+	if (fd < 0)
+		throw std::runtime_error(std::string("socket(AF_PACKET): ") + strerror(errno));
+	sockaddr_ll sll{};
+	sll.sll_family = AF_PACKET;
+	sll.sll_ifindex = ifindex;
+	sll.sll_halen = 6;
+	std::memcpy(sll.sll_addr, flows[0].data(), 6);
+	auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+	unsigned long sent = 0, refused = 0;
+	for (size_t i = 0; std::chrono::steady_clock::now() < end; i = (i + 1) % flows.size()) {
+		const Bytes &f = flows[i];
+		if (sendto(fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) < 0) {
+			if (errno != ENOBUFS && errno != EAGAIN)
+				throw std::runtime_error(std::string("sendto ") + ifname + ": " +
+				                         strerror(errno));
+			refused++;
+			std::this_thread::sleep_for(std::chrono::microseconds(200));
+			continue;
+		}
+		sent++;
+	}
+	close(fd);
+	std::this_thread::sleep_for(std::chrono::seconds(2)); // let the guest drain its rings
+	send_frames(ifname, {}, std::vector<Bytes>(3, end_of_round_frame(round)));
+	std::printf("VSTH-BENCH sent=%lu refused=%lu seconds=%u\n", sent, refused, seconds);
+	return 0;
+}
+
+int cmd_send(const std::string &ifname, uint32_t round, uint32_t n, uint64_t seed)
+{
+	unsigned sent = send_frames(ifname, make_flows(round, n, seed));
 	std::printf("sent %u frames (%u flows x 2) into %s, round %u\n", sent, n, ifname.c_str(), round);
 	return 0;
 }
@@ -296,6 +365,88 @@ int cmd_verify(const std::string &console, uint32_t round, uint32_t n, uint64_t 
 	return ok == n && conflicts == 0 ? 0 : 1;
 }
 
+struct HashSeen {
+	int queue = -1;
+	uint32_t hash = 0;
+};
+
+// The VSTH-R lines of vsteer-hash-rx for ROUND: flow index -> queue and skb hash.
+std::map<uint32_t, HashSeen> read_hash_lines(const std::string &console, uint32_t round, int &conflicts)
+{
+	std::map<uint32_t, HashSeen> seen;
+	bool done = false;
+	const std::string r = "VSTH-R " + std::to_string(round) + " ";
+	for (const auto &l : read_lines(console)) {
+		if (l.rfind("VSTH-CONFLICT " + std::to_string(round) + " ", 0) == 0) {
+			std::printf("guest: %s\n", l.c_str());
+			conflicts++;
+		}
+		if (l.rfind("VSTH-DONE " + std::to_string(round) + " ", 0) == 0)
+			done = true;
+		if (l.rfind(r, 0) != 0)
+			continue;
+		std::istringstream ss(l.substr(r.size()));
+		std::string item;
+		while (ss >> item) {
+			unsigned idx, hash, frames;
+			int queue;
+			if (std::sscanf(item.c_str(), "%u:%d:%x:%u", &idx, &queue, &hash, &frames) != 4)
+				throw std::runtime_error("bad VSTH-R item '" + item + "'");
+			seen[idx] = HashSeen{queue, hash};
+		}
+	}
+	if (!done)
+		throw std::runtime_error("no 'VSTH-DONE " + std::to_string(round) + "' on the guest console");
+	return seen;
+}
+
+int cmd_verify_hash(const std::string &console, uint32_t round, uint32_t n, uint64_t seed,
+                    const std::string &key, const std::string &table, uint32_t types,
+                    const std::string &expect)
+{
+	if (expect != "hash" && expect != "none")
+		throw std::invalid_argument("verify-hash: expect 'hash' or 'none', not '" + expect + "'");
+	RssConfig cfg;
+	cfg.key = parse_key(key);
+	cfg.table = parse_table(table);
+	cfg.hash_types = types;
+	cfg.unclassified_queue = 0;
+	auto flows = make_hash_flows(round, n, seed);
+	int conflicts = 0;
+	auto seen = read_hash_lines(console, round, conflicts);
+	std::map<uint8_t, unsigned> per_report, hash_ok_per_report;
+	unsigned queue_ok = 0, hash_ok = 0, missing = 0, shown = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		RssResult p = compute_rss(cfg, flows[i]);
+		per_report[p.report]++;
+		auto it = seen.find(i);
+		if (it == seen.end()) {
+			if (++missing <= 5)
+				std::printf("MISSING flow %u (%s, predicted queue %u)\n", i,
+				            report_name(p.report), p.queue);
+			continue;
+		}
+		uint32_t want = expect == "hash" && p.report != 0 ? p.hash : 0;
+		bool q_ok = it->second.queue == p.queue, h_ok = it->second.hash == want;
+		queue_ok += q_ok;
+		hash_ok += h_ok;
+		hash_ok_per_report[p.report] += h_ok;
+		if ((!q_ok || !h_ok) && ++shown <= 10)
+			std::printf(
+			    "WRONG flow %u (%s): guest rx queue %d hash %08x, reference queue %u hash "
+			    "%08x\n",
+			    i, report_name(p.report), it->second.queue, it->second.hash, p.queue, want);
+	}
+	std::printf("round %u (%s): %u/%u flows on the predicted rx queue, %u/%u with the expected "
+	            "skb hash, %u missing, %d conflicts; by report type (hash ok/flows):",
+	            round, expect == "hash" ? "hash reports" : "no hash expected", queue_ok, n, hash_ok, n,
+	            missing, conflicts);
+	for (auto [rep, cnt] : per_report)
+		std::printf(" %s=%u/%u", report_name(rep), hash_ok_per_report[rep], cnt);
+	std::printf("\n");
+	return queue_ok == n && hash_ok == n && conflicts == 0 ? 0 : 1;
+}
+
 int cmd_open_tap(const std::string &tap, unsigned queues, int first_fd, std::vector<std::string> command)
 {
 	if (command.empty() || queues == 0 || first_fd < 3)
@@ -304,7 +455,8 @@ int cmd_open_tap(const std::string &tap, unsigned queues, int first_fd, std::vec
 		int fd = ::open("/dev/net/tun", O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			throw std::runtime_error(std::string("open /dev/net/tun: ") + std::strerror(errno));
-		struct ifreq ifr {};
+		struct ifreq ifr {
+		};
 		std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", tap.c_str());
 		ifr.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE | IFF_VNET_HDR;
 		if (ioctl(fd, TUNSETIFF, &ifr) < 0)
@@ -358,6 +510,14 @@ int main(int argc, char **argv)
 		if (a.size() >= 6 && a[0] == "open-tap" && a[4] == "--")
 			return cmd_open_tap(a[1], std::stoul(a[2]), std::stoi(a[3]),
 			                    std::vector<std::string>(a.begin() + 5, a.end()));
+		if (a.size() == 5 && a[0] == "send-hash")
+			return cmd_send_hash(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]));
+		if (a.size() == 6 && a[0] == "blast-hash")
+			return cmd_blast_hash(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]),
+			                      std::stoul(a[5]));
+		if (a.size() == 9 && a[0] == "verify-hash")
+			return cmd_verify_hash(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]),
+			                       a[5], a[6], std::stoul(a[7], nullptr, 0), a[8]);
 		if (a.size() == 8 && a[0] == "verify")
 			return cmd_verify(a[1], std::stoul(a[2]), std::stoul(a[3]), std::stoull(a[4]), a[5],
 			                  a[6], std::stoul(a[7], nullptr, 0));
@@ -366,7 +526,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	std::fprintf(stderr,
-	             "usage: vsteer-qemu-flows send|guest-config|compare-show|qmp|packets|verify|open-tap ... "
+	             "usage: vsteer-qemu-flows "
+	             "send|send-hash|blast-hash|guest-config|compare-show|qmp|packets|verify|verify-hash|"
+	             "open-tap ... "
 	             "(see the source)\n");
 	return 2;
 }

@@ -1,0 +1,61 @@
+#!/bin/busybox sh
+# /init of the L2 guest of `make hash-e2e`: a Linux 6.12 guest with its own virtio_net
+# driver behind the patched QEMU that runs in the L1 guest. Kernel parameters:
+# vsth.flows=N vsth.key=KEY vsth.round=R. Programs RSS with ethtool (4 queues, KEY, equal
+# table, rx hashing on), prints `ethtool -x eth0` between VSTQ-X-BEGIN/END R, then runs
+# vsteer-hash-rx (VSTH-READY R ... VSTH-DONE R) while L1 sends. Ends with VSTH-EXIT rc=N.
+/bin/busybox mkdir -p /proc /sys /dev /tmp
+/bin/busybox --install -s
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+
+flows=210
+key=
+round=1
+for arg in $(cat /proc/cmdline); do
+	case $arg in
+	vsth.flows=*) flows=${arg#vsth.flows=} ;;
+	vsth.key=*) key=${arg#vsth.key=} ;;
+	vsth.round=*) round=${arg#vsth.round=} ;;
+	esac
+done
+E=/usr/sbin/ethtool
+rc=0
+finish() {
+	if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace' >/tmp/bad; then
+		echo "VSTH-FAIL L2 kernel log: $(head -n 1 /tmp/bad)"
+		rc=1
+	fi
+	echo "VSTH-EXIT rc=$rc"
+	sync
+	reboot -f
+}
+fail() {
+	echo "VSTH-FAIL $*"
+	rc=1
+	finish
+}
+
+echo "VSTH-L2-BOOT $(uname -r)"
+# a distribution kernel (Debian's cloud kernel) has virtio_net as a module: /modules holds
+# it and what it needs, in load order, uncompressed
+for m in /modules/*.ko; do
+	[ -e "$m" ] && { insmod "$m" || fail "insmod $m"; }
+done
+ip link set lo up
+ip link set eth0 up || fail "no eth0"
+$E -L eth0 combined 4 || fail "ethtool -L eth0 combined 4"
+# virtio_net leaves rx hashing off; it can be turned on only when the device reports hashes
+if $E -K eth0 rxhash on 2>/tmp/rxhash; then
+	echo "VSTH-RXHASH on"
+else
+	echo "VSTH-RXHASH unavailable: $(head -n 1 /tmp/rxhash)"
+fi
+echo "VSTH-FEATURES $($E -k eth0 | grep receive-hashing)"
+$E -X eth0 hkey "$key" equal 4 || fail "ethtool -X eth0 hkey ... equal 4"
+echo "VSTQ-X-BEGIN $round"
+$E -x eth0
+echo "VSTQ-X-END $round"
+/vsteer/vsteer-hash-rx /vsteer/hash_rx.bpf.o eth0 "$round" "$flows" 240000 || rc=1
+finish
