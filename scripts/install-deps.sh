@@ -19,12 +19,14 @@ BACKPORTS_PKGS=(libbpf-dev libbpf1 bpftool qemu-system-x86 qemu-system-data qemu
 # Packages from bookworm (and bookworm-security for linux-source-6.12).
 MAIN_PKGS=(
 	clang-19 llvm-19 lld-19 cmake make g++ pkg-config git
-	libxdp-dev libcli11-dev doctest-dev zlib1g-dev libelf-dev
+	libxdp-dev libcli11-dev doctest-dev nlohmann-json3-dev zlib1g-dev libelf-dev
 	iproute2 util-linux ethtool busybox-static ccache
 	linux-source-6.12 bc flex bison libssl-dev cpio xz-utils
 	# pahole: BTF of the baseline guest kernel (make xdp-vm-coexist)
 	dwarves
 	valgrind strace file rsync
+	# libFuzzer runtime of clang-19 (make fuzz)
+	libclang-rt-19-dev
 )
 
 missing() {
