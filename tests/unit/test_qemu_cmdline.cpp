@@ -348,6 +348,9 @@ TEST_CASE("-version parsing: the first version word with numbers, out of range r
 	CHECK(format_version(*parse_qemu_version("versions: version 8.1")) == "8.1.0");
 	CHECK(!parse_qemu_version("QEMU emulator version 99999999999.1.0"));
 	CHECK(!parse_qemu_version("QEMU emulator version"));
+	// found by fuzz_qemu_probe_output: a sign is not a version number
+	CHECK(!parse_qemu_version("QEMU emulator version -88888.8"));
+	CHECK(!parse_qemu_version("QEMU emulator version 10.-1"));
 	CHECK(!parse_qemu_version("QEMU emulator version 10\nversion 10.0.0"));
 }
 

@@ -180,6 +180,8 @@ std::optional<QemuVersion> parse_qemu_version(std::string_view out)
 					break;
 				rest.remove_prefix(1);
 			}
+			if (rest.empty() || !std::isdigit(static_cast<unsigned char>(rest[0])))
+				break; // digits only: from_chars would take "-1"
 			auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), parts[got]);
 			if (ec == std::errc::result_out_of_range)
 				return std::nullopt; // "version 99999999999.0": not a QEMU we know
