@@ -8,7 +8,7 @@
 // `request-ebpf` with id "rss", base64-decodes the returned ELF object into OUTPUT.o and
 // asks QEMU to quit. Nothing of QEMU is stored in this repository: the object comes from
 // the installed QEMU each time. The QMP client and decoder are the loader's own
-// (userspace/lib/qemu_qmp.hpp, qemu_rss.hpp).
+// (userspace/qemu/qemu_qmp.hpp, qemu_rss.hpp).
 #include "qemu_qmp.hpp"
 #include "qemu_rss.hpp"
 

@@ -4,39 +4,37 @@
 #                          PATCHED kernel's `make headers_install` output
 #   OUT/initramfs.cpio     busybox-static + guest_tests + BPF objects + vectors, made
 #                          with the kernel's usr/gen_init_cpio (no root needed)
-# Needs the project build (build/bpf/tun_steering.skel.h) and the patched kernel image
-# directory (scripts/vm/build-kernel.sh patched), passed as $1.
+# guest_tests is the CMake target vsteer-guest-tests, built in a static build directory of
+# its own (OUT/cmake, -DVSTEER_STATIC=ON) against the patched kernel image directory's
+# headers (scripts/vm/build-kernel.sh patched), passed as $1; the BPF objects of the
+# initramfs come from that build too.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 image_dir=${1:?usage: build-guest.sh PATCHED_IMAGE_DIR [OUT]}
 out=${2:-$REPO_ROOT/build/vm}
-bpf_out=${BPF_OUT:-$REPO_ROOT/build/bpf}
+cmake_dir=$out/cmake
+bpf_out=$cmake_dir/bpf
 
 mkdir -p "$out"
 
-[ -f "$bpf_out/tun_steering.skel.h" ] || die "$bpf_out/tun_steering.skel.h missing: run 'make build' first"
-[ -f "$bpf_out/tun_steering.bpf.o" ] || die "$bpf_out/tun_steering.bpf.o missing: run 'make build' first"
+[ -d "$image_dir/headers/include" ] || die "$image_dir/headers/include missing (scripts/vm/build-kernel.sh patched)"
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || die "busybox missing (apt-get install busybox-static)"
 grep -q 'statically linked' <<<"$(file -L "$busybox")" || die "$busybox is not static (apt-get install busybox-static)"
 vectors=$REPO_ROOT/tests/data/ms-rss-vectors.tsv
 [ -f "$vectors" ] || die "$vectors missing"
 
-src=(tests/vm/guest_tests.cpp userspace/lib/steering_objects.cpp userspace/lib/bpf_map.cpp
-	userspace/lib/rss_config.cpp userspace/lib/rss_reference.cpp userspace/lib/toeplitz.cpp
-	userspace/lib/tun_hash_report.cpp)
-deps=("${src[@]/#/$REPO_ROOT/}" "$REPO_ROOT"/tests/vm/*.hpp "$REPO_ROOT"/tests/common/*.hpp
-	"$REPO_ROOT"/userspace/lib/*.hpp "$REPO_ROOT"/userspace/lib/*.h "$bpf_out/tun_steering.skel.h"
-	"$image_dir/done")
-if is_stale "$out/guest_tests" "${deps[@]}"; then
-	log "compiling guest_tests (static, headers of $(basename "$image_dir"))"
-	(cd "$REPO_ROOT" && g++ -std=c++20 -O2 -Wall -Wextra -static \
-		-isystem "$image_dir/headers/include" \
-		-Iuserspace/lib -Ibpf/include -I"$bpf_out" -Itests/common -Itests/vm \
-		"${src[@]}" -lbpf -lelf -lz -o "$out/guest_tests.tmp")
-	mv "$out/guest_tests.tmp" "$out/guest_tests"
+log "building guest_tests (static, headers of $(basename "$image_dir"))"
+if ! { cmake -S "$REPO_ROOT" -B "$cmake_dir" -DVSTEER_STATIC=ON \
+	-DVSTEER_KERNEL_HEADERS="$image_dir/headers/include" -DCMAKE_BUILD_TYPE=Release \
+	-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DCMAKE_C_FLAGS_RELEASE=-O2 &&
+	cmake --build "$cmake_dir" --target vsteer-guest-tests -j"${JOBS:-$(nproc)}"; } >"$out/build.log" 2>&1; then
+	cat "$out/build.log" >&2
+	die "building the guest's test binary failed (log: $out/build.log)"
 fi
+cp "$cmake_dir/tests/vsteer-guest-tests" "$out/guest_tests.tmp"
+mv "$out/guest_tests.tmp" "$out/guest_tests"
 
 cat >"$out/initramfs.list" <<LIST
 dir /dev 755 0 0

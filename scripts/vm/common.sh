@@ -33,17 +33,6 @@ export CCACHE_DEPEND=true
 log() { printf '[vm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf '[vm] ERROR: %s\n' "$*" >&2; exit 1; }
 
-# is_stale TARGET DEP...: TARGET is missing or older than one of the DEPs.
-is_stale() {
-	local target=$1 d
-	shift
-	[ -e "$target" ] || return 0
-	for d in "$@"; do
-		[ "$d" -nt "$target" ] && return 0
-	done
-	return 1
-}
-
 # The patches of the series, in order, as absolute paths.
 series_patches() {
 	local p

@@ -10,8 +10,8 @@
 # scripts/vm/kernel.config gives both test kernels). --check only tells whether the
 # test can run here: it prints what is missing and exits 1.
 #
-# tests/bpf/test_xdp_coexist.cpp is linked statically against build/userspace/libvsteer_core.a
-# and started in an initramfs of its own (busybox, libxdp's dispatcher object, xdp-filter's
+# tests/bpf/test_xdp_coexist.cpp is linked statically (the CMake target vsteer-xdp-coexist, in a
+# static build directory of its own: BUILD_DIR/vm-xdp/cmake, -DVSTEER_STATIC=ON) and started in an initramfs of its own (busybox, libxdp's dispatcher object, xdp-filter's
 # object) with VSTEER_XDP_REQUIRE_DISPATCHER=1: without the dispatcher it fails. Prints one
 # line "xdp-vm-coexist: PASS|FAIL ..." and exits 0 only on PASS with a clean console.
 #
@@ -30,12 +30,12 @@ build_dir=${BUILD_DIR:-$REPO_ROOT/build}
 case $build_dir in /*) ;; *) build_dir=$REPO_ROOT/$build_dir ;; esac
 out=$build_dir/vm-xdp
 bpf_objs=${XDP_BPF_OBJS:-/usr/lib/x86_64-linux-gnu/bpf}
-core_lib=$build_dir/userspace/libvsteer_core.a
+cmake_dir=$out/cmake
 t0=$(date +%s)
 
 # Prerequisites: report every missing one at once. (The kernel's own are build-kernel.sh's.)
 missing=()
-for c in qemu-system-x86_64 g++ file timeout; do
+for c in qemu-system-x86_64 cmake g++ file timeout; do
 	command -v "$c" >/dev/null || missing+=("$c")
 done
 for lib in libxdp.a:libxdp-dev libbpf.a:libbpf-dev libelf.a:libelf-dev libz.a:zlib1g-dev libc.a:libc6-dev; do
@@ -46,7 +46,6 @@ for obj in xdp-dispatcher.o xdpfilt_alw_all.o; do
 done
 command -v busybox >/dev/null && grep -q 'statically linked' <<<"$(file -L "$(command -v busybox)")" ||
 	missing+=("static busybox (busybox-static)")
-[ -f "$core_lib" ] || missing+=("$core_lib (make build)")
 if [ "$check_only" = 1 ]; then
 	[ "${#missing[@]}" = 0 ] && exit 0
 	echo "missing: ${missing[*]}"
@@ -57,7 +56,7 @@ fail() {
 	echo "xdp-vm-coexist: FAIL: $*"
 	exit 1
 }
-[ "${#missing[@]}" = 0 ] || fail "missing: ${missing[*]} (make deps; make build)"
+[ "${#missing[@]}" = 0 ] || fail "missing: ${missing[*]} (make deps)"
 [ -n "$image_dir" ] || fail "usage: run-xdp-coexist.sh [--check] IMAGE_DIR"
 for f in bzImage config gen_init_cpio; do
 	[ -e "$image_dir/$f" ] || fail "$image_dir/$f missing (an image directory of scripts/vm/build-kernel.sh)"
@@ -68,25 +67,20 @@ mkdir -p "$out"
 exec 8>"$out/.lock"
 flock 8
 
-# The static test binary, rebuilt when a source or the core library changed.
-src=(tests/common/doctest_main.cpp tests/bpf/test_xdp_coexist.cpp)
-deps=("${src[@]/#/$REPO_ROOT/}" "$REPO_ROOT"/tests/common/*.hpp "$REPO_ROOT"/userspace/lib/*.hpp
-	"$REPO_ROOT"/bpf/include/*.h "$core_lib")
-if is_stale "$out/xdp_coexist" "${deps[@]}"; then
-	log "compiling the guest's xdp_coexist (static)"
-	if ! (cd "$REPO_ROOT" && g++ -std=c++20 -O2 -Wall -Wextra -static \
-		-Iuserspace/lib -Ibpf/include -I"$build_dir/bpf" -Itests/common \
-		"${src[@]}" "$core_lib" -lxdp -lbpf -lelf -lz -o "$out/xdp_coexist.tmp") >"$out/compile.log" 2>&1; then
-		cat "$out/compile.log"
-		fail "compiling tests/bpf/test_xdp_coexist.cpp statically (log: $out/compile.log)"
-	fi
-	# the static glibc's getaddrinfo/dlopen notes are expected; anything else is not
-	if grep -v 'statically linked applications requires at runtime' "$out/compile.log" | grep -q 'warning:'; then
-		cat "$out/compile.log"
-		fail "compiler warnings in the guest's xdp_coexist (log: $out/compile.log)"
-	fi
-	mv "$out/xdp_coexist.tmp" "$out/xdp_coexist"
+# The static test binary (an incremental build when it exists).
+log "building the guest's xdp_coexist (static)"
+if ! { cmake -S "$REPO_ROOT" -B "$cmake_dir" -DVSTEER_STATIC=ON -DCMAKE_BUILD_TYPE=Release \
+	-DCMAKE_CXX_FLAGS_RELEASE=-O2 -DCMAKE_C_FLAGS_RELEASE=-O2 &&
+	cmake --build "$cmake_dir" --target vsteer-xdp-coexist -j"${JOBS:-$(nproc)}"; } >"$out/compile.log" 2>&1; then
+	cat "$out/compile.log"
+	fail "building tests/bpf/test_xdp_coexist.cpp statically (log: $out/compile.log)"
 fi
+# the static glibc's getaddrinfo/dlopen notes are expected; anything else is not
+if grep -v 'statically linked applications requires at runtime' "$out/compile.log" | grep -q 'warning:'; then
+	cat "$out/compile.log"
+	fail "compiler warnings in the guest's xdp_coexist (log: $out/compile.log)"
+fi
+cp "$cmake_dir/tests/vsteer-xdp-coexist" "$out/xdp_coexist"
 
 cat >"$out/init" <<'INIT'
 #!/bin/busybox sh

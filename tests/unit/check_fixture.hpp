@@ -5,16 +5,16 @@
 // thing in a copy of it.
 #pragma once
 
-#include "qemu_check.hpp"
+#include "check_model.hpp"
 
 namespace vsteer::test
 {
 
 inline constexpr int kCheckTapIfindex = 7;
 
-inline qemu::CheckInput consistent_check_input()
+inline check::CheckInput consistent_check_input()
 {
-	qemu::CheckInput in;
+	check::CheckInput in;
 	in.tap = "vst0";
 	TapInfo t;
 	t.name = "vst0";
@@ -33,11 +33,11 @@ inline qemu::CheckInput consistent_check_input()
 	in.key_map_id = 12;
 	in.table_map_id = 13;
 	in.holders_known = true;
-	in.holders.push_back(qemu::TapHolder{.pid = 42,
-	                                     .comm = "qemu-system-x86",
-	                                     .tap_queues = 4,
-	                                     .prog_ids = {10},
-	                                     .map_ids = {11, 12, 13, 99}});
+	in.holders.push_back(check::TapHolder{.pid = 42,
+	                                      .comm = "qemu-system-x86",
+	                                      .tap_queues = 4,
+	                                      .prog_ids = {10},
+	                                      .map_ids = {11, 12, 13, 99}});
 	return in;
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 using namespace vsteer;
+using namespace vsteer::check;
 using namespace vsteer::qemu;
 
 namespace

@@ -12,7 +12,7 @@
 #include <functional>
 
 using namespace vsteer;
-using namespace vsteer::qemu;
+using namespace vsteer::check;
 
 namespace
 {

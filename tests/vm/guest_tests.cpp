@@ -5,7 +5,7 @@
 // that kernel must show (the baseline: the ioctls do not exist, vnet header bytes 10..19
 // are left as the reader's buffer held them, no hash ever).
 //
-// Hashes are checked against the project's C++ reference (userspace/lib/rss_reference),
+// Hashes are checked against the project's C++ reference (userspace/rss/rss_reference),
 // queues too; the steering program is the project's (bpf/tun_steering.bpf.c), loaded
 // with the loader's own SteeringObjects.
 //
@@ -18,6 +18,7 @@
 #include "rss_config.hpp"
 #include "rss_reference.hpp"
 #include "steering_objects.hpp"
+#include "tap_control.hpp"
 #include "tun_hash_report.hpp"
 #include "vsteer_abi.h"
 
@@ -411,14 +412,31 @@ void test_ioctls()
 		int code = 0;
 		try {
 			enable_hash_report(fd, true);
-		} catch (const std::system_error &e) {
+		} catch (const Error &e) {
 			msg = e.what();
-			code = e.code().value();
+			code = e.code();
 		}
 		bool ok = msg.find("vsq0") != std::string::npos &&
 		          (R.patched() ? code == EINVAL : code == EOPNOTSUPP);
 		R.report("tun/helper-error-names-tap", ok, errno_name(code) + ": " + msg);
 		set_vnet_hdr_sz(fd, kHashHdr);
+	}
+	// `vsteer attach --hash-report` keeps the reason: the tap's real vnet header size
+	{
+		Tap mq = make_tap("vsq2", 1, true, true, 12);
+		SteeringObjects obj = SteeringObjects::load();
+		std::string msg;
+		int code = 0;
+		try {
+			vsteer::attach_steering("vsq2", obj.prog_fd(), true);
+		} catch (const Error &e) {
+			msg = e.what();
+			code = e.code();
+		}
+		bool ok = R.patched()
+		              ? code == EINVAL && msg.find("its vnet header is 12 bytes") != std::string::npos
+		              : code == EOPNOTSUPP && msg.find("vsq2") != std::string::npos;
+		R.report("tun/attach-error-names-header-size", ok, errno_name(code) + ": " + msg);
 	}
 	// an unattached file
 	{

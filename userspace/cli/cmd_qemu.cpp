@@ -29,6 +29,7 @@ namespace vsteer::cli
 namespace
 {
 
+using namespace vsteer::check;
 using namespace vsteer::qemu;
 
 std::string pin_dir_for(const std::string &tap, const std::string &pin_dir)
@@ -276,12 +277,18 @@ void qmp_attach(const QmpAttachOptions &o)
 		}
 	} catch (...) {
 		// Leave nothing half-passed: QEMU drops the named fds again.
-		for (const auto &n : names)
-			try {
-				qmp.execute("closefd", {{"fdname", n}});
-			} catch (...) {
-			}
-		throw;
+		rethrow_after_undo("QEMU at " + o.qmp, [&] {
+			std::string failed;
+			for (const auto &n : names)
+				try {
+					qmp.execute("closefd", {{"fdname", n}});
+				} catch (const std::exception &e) {
+					failed += (failed.empty() ? "" : "; ") + std::string(e.what());
+				}
+			if (!failed.empty())
+				throw Error(0, "QEMU at " + o.qmp,
+				            "closefd of the passed fds failed: " + failed);
+		});
 	}
 	if (!o.netdev.empty()) {
 		std::printf("device_add %s: ok (program id %u, pins %s)\n", to_json_text(device).c_str(),
@@ -358,8 +365,7 @@ void qemu_object(const QemuObjectOptions &o)
 			throw_errno(dir, "move pins into place",
 			            "the directory exists; `vsteer detach --tap " + o.tap + "` first");
 	} catch (...) {
-		SteeringObjects::unpin(staging);
-		throw;
+		rethrow_after_undo("pins in " + staging, [&] { SteeringObjects::unpin(staging); });
 	}
 	std::printf("pinned QEMU %s's RSS program '%s' (id %u, %zu-byte object) with vsteer's maps in %s\n",
 	            qmp.qemu_version().c_str(), prog.name.c_str(), prog.id, elf.size(), dir.c_str());

@@ -104,21 +104,20 @@ void run_attach(const AttachOptions &o)
 		try {
 			attach_steering(o.tap, objs.prog_fd(), o.hash_report);
 		} catch (...) {
-			if (!reused)
-				SteeringObjects::unpin(dir);
-			throw;
+			rethrow_after_undo("pins in " + dir, [&] {
+				if (!reused)
+					SteeringObjects::unpin(dir);
+			});
 		}
 		std::printf("attached steering program (id %u) to %s: %u queues, pins in %s%s%s\n",
 		            objs.prog_id(), o.tap.c_str(), queues, dir.c_str(),
 		            reused ? " (reused, configuration kept)" : "",
 		            o.hash_report ? ", hash reporting on" : "");
 	} catch (...) {
-		if (created_tap)
-			try {
+		rethrow_after_undo("tap " + o.tap, [&] {
+			if (created_tap)
 				delete_tap(o.tap);
-			} catch (...) {
-			}
-		throw;
+		});
 	}
 }
 

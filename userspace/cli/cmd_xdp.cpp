@@ -5,6 +5,7 @@
 #include "error.hpp"
 #include "xdp_control.hpp"
 #include "xdp_objects.hpp"
+#include "xdp_show.hpp"
 
 #include <cstdio>
 #include <iostream>

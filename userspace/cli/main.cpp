@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 // vsteer: virtio-net RSS steering for tap devices with eBPF.
 #include "commands.hpp"
+#include "error.hpp"
 
 #include <cstdio>
 #include <exception>
@@ -21,8 +22,13 @@ int main(int argc, char **argv)
 	} catch (const CLI::ParseError &e) {
 		return app.exit(e);
 	} catch (const std::exception &e) {
-		std::fprintf(stderr, "vsteer: error: %s\n", e.what());
-		return 1;
+		// The error, then what it was handling when it happened (rethrow_after_undo).
+		const char *prefix = "vsteer: error: ";
+		for (const std::string &m : vsteer::error_chain(e)) {
+			std::fprintf(stderr, "%s%s\n", prefix, m.c_str());
+			prefix = "  cause: ";
+		}
+		return vsteer::exit_code(e);
 	}
 	return 0;
 }

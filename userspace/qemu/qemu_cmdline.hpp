@@ -12,6 +12,7 @@
 // (cmd_qemu.cpp) runs QEMU for -version / -device help and execs the result.
 #pragma once
 
+#include "error.hpp"
 #include "json.hpp"
 
 #include <array>
@@ -27,10 +28,10 @@ namespace vsteer::qemu
 {
 
 // The command line cannot be rewritten as asked; what() says what to change.
-class CmdlineError : public std::runtime_error
+class CmdlineError : public ConfigError
 {
 public:
-	using std::runtime_error::runtime_error;
+	using ConfigError::ConfigError;
 };
 
 struct QemuVersion {

@@ -61,7 +61,7 @@ RssKey random_key()
 {
 	RssKey key;
 	if (getrandom(key.data(), key.size(), 0) != static_cast<ssize_t>(key.size()))
-		throw std::system_error(errno, std::generic_category(), "getrandom for the RSS key");
+		throw_errno("RSS key", "read random bytes (getrandom)");
 	return key;
 }
 

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-// `vsteer check`: is what the guest programmed (through QEMU, into the pinned maps)
-// consistent with the tap (attached queues) and with the process that serves the tap
-// (does it hold the steering program and the maps it writes)? Each finding has a stable
-// name so that scripts and tests can match it.
+// What `vsteer check` reports and what it looks at: the findings (each with a stable name
+// that scripts and tests match) and the tap's steering state as found (tap, pinned policy,
+// the processes serving the tap). The guest-policy check (qemu_check.hpp) and the XDP
+// classifier's check (xdp_check.hpp) both read this state and add findings.
 #pragma once
 
 #include "rss_config.hpp"
@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-namespace vsteer::qemu
+namespace vsteer::check
 {
 
 enum class Status { ok, warn, fail, skip }; // skip: nothing to compare (not a failure)
@@ -46,11 +46,6 @@ struct CheckInput {
 	std::vector<TapHolder> holders;
 };
 
-std::vector<Finding> check_consistency(const CheckInput &in);
 bool consistent(const std::vector<Finding> &f); // no fail
 
-// Processes in the caller's network namespace holding queue fds of `tap` (from
-// /proc/PID/fdinfo: "iff:" of tun fds, "prog_id:" / "map_id:" of BPF fds).
-std::vector<TapHolder> find_tap_holders(const std::string &tap);
-
-} // namespace vsteer::qemu
+} // namespace vsteer::check

@@ -4,6 +4,8 @@
 // rewritten -device reads like the one the user wrote.
 #pragma once
 
+#include "error.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <stdexcept>
@@ -16,10 +18,10 @@ namespace vsteer
 using Json = nlohmann::ordered_json;
 
 // Text that is not the JSON it should be; what() names the position.
-class JsonError : public std::runtime_error
+class JsonError : public ConfigError
 {
 public:
-	using std::runtime_error::runtime_error;
+	using ConfigError::ConfigError;
 };
 
 // Nesting deeper than this is refused: nothing vsteer reads nests more than a few levels, and

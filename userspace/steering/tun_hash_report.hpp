@@ -13,16 +13,16 @@ namespace vsteer
 // true when the kernel behind `tun_fd` (a file attached to a tap with TUNSETIFF) knows
 // TUN_HASH_REPORT_STEERING. Asked of the kernel with TUNGETHASHREPORT, never guessed
 // from the version: an unpatched kernel fails it with EINVAL (ENOTTY for non-tun files).
-// Throws std::system_error for any other failure (EBADFD: not attached, ...).
+// Throws vsteer::Error for any other failure (EBADFD: not attached, ...).
 bool kernel_supports_hash_report(int tun_fd);
 
 // true when hash reporting from the steering program is on for the tap.
-// Throws std::system_error when the kernel does not support it or the query fails.
+// Throws vsteer::Error when the kernel does not support it or the query fails.
 bool hash_report_enabled(int tun_fd);
 
 // Turns reporting on or off. Turning it on needs IFF_VNET_HDR, a vnet header of at
 // least 20 bytes (TUNSETVNETHDRSZ) and little-endian vnet headers. Throws
-// std::system_error carrying errno (EOPNOTSUPP when the kernel lacks the feature,
+// vsteer::Error carrying errno (EOPNOTSUPP when the kernel lacks the feature,
 // EINVAL when the tap is not set up for it) and a message naming the tap.
 void enable_hash_report(int tun_fd, bool on);
 

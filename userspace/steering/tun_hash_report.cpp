@@ -3,6 +3,8 @@
 
 #include "tun_hash_report_uapi.h"
 
+#include "error.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <net/if.h>
@@ -17,7 +19,7 @@ namespace
 
 [[noreturn]] void fail(int err, int tun_fd, const std::string &what)
 {
-	throw std::system_error(err, std::generic_category(), "tap " + tun_fd_name(tun_fd) + ": " + what);
+	throw Error(err, "tap " + tun_fd_name(tun_fd), what);
 }
 
 // 0 on success, errno otherwise.

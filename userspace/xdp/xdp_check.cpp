@@ -12,8 +12,10 @@
 #include <cstring>
 #include <set>
 
-namespace vsteer::qemu
+namespace vsteer
 {
+
+using namespace check;
 namespace
 {
 
@@ -423,4 +425,4 @@ XdpCheckInput read_xdp_state(const std::string &tap, const std::string &pin_dir)
 	return x;
 }
 
-} // namespace vsteer::qemu
+} // namespace vsteer

@@ -139,8 +139,7 @@ void SteeringObjects::pin(const std::string &dir) const
 			throw_errno(dir, "move pins into place",
 			            "the directory exists; `vsteer detach --tap NAME` removes stale pins");
 	} catch (...) {
-		unpin(tmp.string());
-		throw;
+		rethrow_after_undo("pins in " + tmp.string(), [&] { unpin(tmp.string()); });
 	}
 }
 

@@ -3,24 +3,17 @@
 // its text forms for the CLI, and its conversion to and from the QEMU map layout.
 #pragma once
 
+#include "error.hpp" // ConfigError
 #include "toeplitz.hpp"
 #include "vsteer_abi.h"
 
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace vsteer
 {
-
-// A configuration value the user gave is not acceptable; the message says why.
-class ConfigError : public std::invalid_argument
-{
-public:
-	using std::invalid_argument::invalid_argument;
-};
 
 struct RssConfig {
 	RssKey key{};

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "xdp_control.hpp"
-#include "json.hpp"
 #include "text.hpp"
 
 #include "steering_objects.hpp"
@@ -49,27 +48,28 @@ template <typename V> void zero_percpu(int fd, uint32_t key, const std::string &
 		throw_errno("map " + name, "reset counters of entry " + std::to_string(key));
 }
 
-// Undo log: actions run in reverse unless commit() was called.
+// Undo log of a change made in steps: run() puts back what the steps did, in reverse, all
+// of them even when one fails, and then reports the failures.
 class Undo
 {
 public:
-	~Undo()
+	void add(std::function<void()> f) { steps_.push_back(std::move(f)); }
+	void run()
 	{
-		if (committed_)
-			return;
+		std::string failed;
 		for (auto it = steps_.rbegin(); it != steps_.rend(); ++it) {
 			try {
 				(*it)();
-			} catch (...) {
+			} catch (const std::exception &e) {
+				failed += (failed.empty() ? "" : "; ") + std::string(e.what());
 			}
 		}
+		if (!failed.empty())
+			throw Error(0, "XDP maps", "undo: " + failed);
 	}
-	void add(std::function<void()> f) { steps_.push_back(std::move(f)); }
-	void commit() { committed_ = true; }
 
 private:
 	std::vector<std::function<void()>> steps_;
-	bool committed_ = false;
 };
 
 std::string cpu_ranges(const std::vector<unsigned> &cpus)
@@ -230,53 +230,58 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 
 	// --- apply, undoing everything on failure ---
 	Undo undo;
-	if (policy) {
-		uint32_t fds[3] = {static_cast<uint32_t>(policy->config), static_cast<uint32_t>(policy->key),
-		                   static_cast<uint32_t>(policy->table)};
-		BpfMap<uint32_t, uint32_t> *outer[3] = {&m_.vm_config, &m_.vm_key, &m_.vm_table};
-		for (int i = 0; i < 3; i++) {
-			BpfMap<uint32_t, uint32_t> *o = outer[i];
-			o->set(id, fds[i]);
-			undo.add([o, id] { map_erase(o->fd(), &id); });
+	try {
+		if (policy) {
+			uint32_t fds[3] = {static_cast<uint32_t>(policy->config),
+			                   static_cast<uint32_t>(policy->key),
+			                   static_cast<uint32_t>(policy->table)};
+			BpfMap<uint32_t, uint32_t> *outer[3] = {&m_.vm_config, &m_.vm_key, &m_.vm_table};
+			for (int i = 0; i < 3; i++) {
+				BpfMap<uint32_t, uint32_t> *o = outer[i];
+				o->set(id, fds[i]);
+				undo.add([o, id] { map_erase(o->fd(), &id); });
+			}
 		}
-	}
-	bpf_devmap_val dv{};
-	dv.ifindex = ifindex;
-	if (bpf_map_update_elem(m_.devmap.fd(), &id, &dv, BPF_ANY))
-		throw_errno("map xdp_tap_devmap", "add tap " + spec.tap,
-		            "is the tap in this network namespace?");
-	undo.add([this, id] { map_erase(m_.devmap.fd(), &id); });
-	m_.rate.set(id, vsteer_xdp_rate_state{});
-	zero_percpu<vsteer_xdp_vm_stats>(m_.vm_stats.fd(), id, "xdp_vm_stats");
-	m_.vms.set(id, slot);
-	undo.add([this, id] { m_.vms.set(id, vsteer_xdp_vm{}); });
-	for (const MacAddress &mac : spec.macs) {
-		vsteer_xdp_mac_key k{};
-		std::memcpy(k.addr, mac.data(), 6);
-		m_.macs.set(k, id, BPF_NOEXIST);
-		undo.add([this, k] { map_erase(m_.macs.fd(), &k); });
-	}
-	for (const IpPrefix &p : spec.prefixes) {
-		if (p.family == 4) {
-			vsteer_xdp_lpm4 k{};
-			k.prefixlen = p.len;
-			std::memcpy(k.addr, p.addr.data(), 4);
-			m_.prefix4.set(k, id, BPF_NOEXIST);
-			undo.add([this, k] { map_erase(m_.prefix4.fd(), &k); });
-		} else {
-			vsteer_xdp_lpm6 k{};
-			k.prefixlen = p.len;
-			std::memcpy(k.addr, p.addr.data(), 16);
-			m_.prefix6.set(k, id, BPF_NOEXIST);
-			undo.add([this, k] { map_erase(m_.prefix6.fd(), &k); });
+		bpf_devmap_val dv{};
+		dv.ifindex = ifindex;
+		if (bpf_map_update_elem(m_.devmap.fd(), &id, &dv, BPF_ANY))
+			throw_errno("map xdp_tap_devmap", "add tap " + spec.tap,
+			            "is the tap in this network namespace?");
+		undo.add([this, id] { map_erase(m_.devmap.fd(), &id); });
+		m_.rate.set(id, vsteer_xdp_rate_state{});
+		zero_percpu<vsteer_xdp_vm_stats>(m_.vm_stats.fd(), id, "xdp_vm_stats");
+		m_.vms.set(id, slot);
+		undo.add([this, id] { m_.vms.set(id, vsteer_xdp_vm{}); });
+		for (const MacAddress &mac : spec.macs) {
+			vsteer_xdp_mac_key k{};
+			std::memcpy(k.addr, mac.data(), 6);
+			m_.macs.set(k, id, BPF_NOEXIST);
+			undo.add([this, k] { map_erase(m_.macs.fd(), &k); });
 		}
+		for (const IpPrefix &p : spec.prefixes) {
+			if (p.family == 4) {
+				vsteer_xdp_lpm4 k{};
+				k.prefixlen = p.len;
+				std::memcpy(k.addr, p.addr.data(), 4);
+				m_.prefix4.set(k, id, BPF_NOEXIST);
+				undo.add([this, k] { map_erase(m_.prefix4.fd(), &k); });
+			} else {
+				vsteer_xdp_lpm6 k{};
+				k.prefixlen = p.len;
+				std::memcpy(k.addr, p.addr.data(), 16);
+				m_.prefix6.set(k, id, BPF_NOEXIST);
+				undo.add([this, k] { map_erase(m_.prefix6.fd(), &k); });
+			}
+		}
+		if (spec.eastwest) {
+			if (m_.dir.empty())
+				throw ConfigError(
+				    "east-west needs the pinned maps (not available in this context)");
+			eastwest_attach(spec.tap, m_.dir);
+		}
+	} catch (...) {
+		rethrow_after_undo("VM " + q(spec.name), [&] { undo.run(); });
 	}
-	if (spec.eastwest) {
-		if (m_.dir.empty())
-			throw ConfigError("east-west needs the pinned maps (not available in this context)");
-		eastwest_attach(spec.tap, m_.dir);
-	}
-	undo.commit();
 	return id;
 }
 
@@ -443,171 +448,6 @@ vsteer_xdp_stats XdpControl::totals() const
 			dst[i] += src[i];
 	}
 	return t;
-}
-
-// ---------------------------------------------------------------------------------------
-// Show
-
-namespace
-{
-
-const std::pair<const char *, uint64_t> (&actions(const vsteer_xdp_action_counters &a))[7]
-{
-	thread_local std::pair<const char *, uint64_t> f[7];
-	f[0] = {"pass", a.pass};
-	f[1] = {"drop", a.drop};
-	f[2] = {"redirect_tap", a.redirect_tap};
-	f[3] = {"redirect_cpu", a.redirect_cpu};
-	f[4] = {"redirect_cpu_pass", a.redirect_cpu_pass};
-	f[5] = {"rate_limited", a.rate_limited};
-	f[6] = {"redirect_error", a.redirect_error};
-	return f;
-}
-
-void put_actions(std::ostream &o, const vsteer_xdp_action_counters &a)
-{
-	const auto &f = actions(a);
-	for (size_t i = 0; i < std::size(f); i++)
-		o << (i ? " " : "") << f[i].first << "=" << f[i].second;
-}
-
-Json actions_json(const vsteer_xdp_action_counters &a)
-{
-	Json j = Json::object();
-	for (const auto &[name, n] : actions(a))
-		j[name] = n;
-	return j;
-}
-
-std::string cpu_list(const uint16_t *c, uint32_t n)
-{
-	std::string s;
-	for (uint32_t i = 0; i < n && i < VSTEER_MAX_QUEUES; i++)
-		s += (i ? "," : "") + std::to_string(c[i]);
-	return s;
-}
-
-} // namespace
-
-std::string format_show_text(const XdpControl &c,
-                             const std::vector<std::pair<std::string, XdpDeviceState>> &devs)
-{
-	std::ostringstream o;
-	for (const auto &[name, st] : devs) {
-		o << "device " << name << ": ";
-		if (st.attached)
-			o << "classifier prog " << st.prog_id << ", " << st.mode << " mode"
-			  << (st.dispatcher ? ", libxdp dispatcher" : ", single program (no dispatcher)")
-			  << (st.metadata ? ""
-			                  : ", without XDP metadata (the cpumap program classifies again)");
-		else
-			o << "classifier not attached";
-		for (const auto &p : st.other_programs)
-			o << ", also " << p;
-		o << "\n";
-	}
-	vsteer_xdp_stats t = c.totals();
-	o << "totals: packets=" << t.packets << " bytes=" << t.bytes << " rule=" << t.matched_rule
-	  << " mac=" << t.matched_mac << " prefix=" << t.matched_prefix << " unmatched=" << t.unmatched
-	  << " stale_vm=" << t.stale_vm << " meta_fallback=" << t.meta_fallback << "\n  ";
-	put_actions(o, t.by_action);
-	o << "\n";
-	for (const VmInfo &v : c.vms()) {
-		o << "vm " << v.slot.name << " (id " << v.id << "): tap " << v.slot.tap << " (ifindex "
-		  << v.slot.tap_ifindex << "), action " << vm_action_name(v.slot.action) << ", queue cpus "
-		  << cpu_list(v.slot.queue_cpu, v.slot.num_queue_cpus);
-		if (v.slot.rate_pps)
-			o << ", rate " << v.slot.rate_pps << " pps burst " << v.slot.rate_burst;
-		o << (v.has_policy ? ", RSS policy shared" : ", no RSS policy")
-		  << (v.eastwest ? ", east-west on" : "") << "\n";
-		for (const auto &m : v.macs)
-			o << "  mac " << format_mac(m) << "\n";
-		for (const auto &p : v.prefixes)
-			o << "  prefix " << format_prefix(p) << "\n";
-		o << "  packets=" << v.totals.packets << " bytes=" << v.totals.bytes << " ";
-		put_actions(o, v.totals.by_action);
-		o << " eastwest=" << v.totals.eastwest << " no_policy=" << v.totals.no_policy
-		  << "\n  cpumap by cpu:";
-		for (size_t i = 0; i < v.cpumap_by_cpu.size(); i++)
-			o << " " << i << ":" << v.cpumap_by_cpu[i];
-		o << "\n  guest queue:";
-		for (size_t q = 0; q < VSTEER_XDP_STATS_QUEUES; q++)
-			if (v.totals.by_queue[q])
-				o << " " << q << ":" << v.totals.by_queue[q];
-		o << "\n";
-	}
-	for (const RuleInfo &r : c.rules())
-		o << "rule " << r.id << ": " << format_match(r.match) << " -> "
-		  << (r.action == VSTEER_XDP_VM ? "vm:" + r.vm : vm_action_name(r.action))
-		  << " packets=" << r.totals.packets << " bytes=" << r.totals.bytes << "\n";
-	return o.str();
-}
-
-std::string format_show_json(const XdpControl &c,
-                             const std::vector<std::pair<std::string, XdpDeviceState>> &devs)
-{
-	Json devices = Json::array();
-	for (const auto &[name, st] : devs)
-		devices.push_back({{"name", name},
-		                   {"attached", st.attached},
-		                   {"prog_id", st.prog_id},
-		                   {"mode", st.mode},
-		                   {"dispatcher", st.dispatcher},
-		                   {"metadata", st.metadata},
-		                   {"other_programs", st.other_programs}});
-	vsteer_xdp_stats t = c.totals();
-	Json totals = {{"packets", t.packets},
-	               {"bytes", t.bytes},
-	               {"matched_rule", t.matched_rule},
-	               {"matched_mac", t.matched_mac},
-	               {"matched_prefix", t.matched_prefix},
-	               {"unmatched", t.unmatched},
-	               {"stale_vm", t.stale_vm},
-	               {"meta_fallback", t.meta_fallback},
-	               {"by_action", actions_json(t.by_action)}};
-	Json vms = Json::array();
-	for (const VmInfo &v : c.vms()) {
-		Json macs = Json::array(), prefixes = Json::array();
-		for (const auto &m : v.macs)
-			macs.push_back(format_mac(m));
-		for (const auto &p : v.prefixes)
-			prefixes.push_back(format_prefix(p));
-		std::vector<uint16_t> cpus(v.slot.queue_cpu,
-		                           v.slot.queue_cpu +
-		                               std::min<uint32_t>(v.slot.num_queue_cpus, VSTEER_MAX_QUEUES));
-		vms.push_back({{"id", v.id},
-		               {"name", std::string(v.slot.name, strnlen(v.slot.name, sizeof(v.slot.name)))},
-		               {"tap", std::string(v.slot.tap, strnlen(v.slot.tap, sizeof(v.slot.tap)))},
-		               {"tap_ifindex", v.slot.tap_ifindex},
-		               {"action", vm_action_name(v.slot.action)},
-		               {"queue_cpus", cpus},
-		               {"rate_pps", v.slot.rate_pps},
-		               {"burst", v.slot.rate_burst},
-		               {"rss_policy", v.has_policy},
-		               {"eastwest", v.eastwest},
-		               {"macs", macs},
-		               {"prefixes", prefixes},
-		               {"packets", v.totals.packets},
-		               {"bytes", v.totals.bytes},
-		               {"by_action", actions_json(v.totals.by_action)},
-		               {"eastwest_packets", v.totals.eastwest},
-		               {"no_policy", v.totals.no_policy},
-		               {"cpumap_by_cpu", v.cpumap_by_cpu},
-		               {"by_queue", std::vector<uint64_t>(std::begin(v.totals.by_queue),
-		                                                  std::begin(v.totals.by_queue) +
-		                                                      VSTEER_XDP_STATS_QUEUES)}});
-	}
-	Json rules = Json::array();
-	for (const RuleInfo &r : c.rules())
-		rules.push_back(
-		    {{"id", r.id},
-		     {"match", format_match(r.match)},
-		     {"action",
-		      r.action == VSTEER_XDP_VM ? "vm:" + r.vm : std::string(vm_action_name(r.action))},
-		     {"packets", r.totals.packets},
-		     {"bytes", r.totals.bytes}});
-	Json out = {{"devices", devices}, {"totals", totals}, {"vms", vms}, {"rules", rules}};
-	return to_json_text(out) + "\n";
 }
 
 } // namespace vsteer

@@ -3,11 +3,11 @@
 // tap, is it consistent with the guest's policy on that tap? It must hash with the very maps
 // the tap's steering program uses (QEMU writes the guest's policy there), have an online CPU
 // in the cpumap for every queue that policy can select, and deliver into this tap. The
-// findings have the names and the format of qemu_check.hpp; without classifier state or
+// findings have the names and the format of check_model.hpp; without classifier state or
 // without a VM on the tap there is nothing to compare (status skip).
 #pragma once
 
-#include "qemu_check.hpp"
+#include "check_model.hpp"
 #include "xdp_control.hpp"
 
 #include <cstdint>
@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-namespace vsteer::qemu
+namespace vsteer
 {
 
 // xdp_cpumap[cpu] as the kernel reports it.
@@ -49,10 +49,10 @@ std::vector<unsigned> selectable_queues(const RssConfig &c, unsigned table_len);
 // Per VM on the tap: xdp (what it is), xdp-tap, xdp-policy-maps, then for the actions that
 // hash (cpu, cpu-pass) xdp-queue-cpus and xdp-cpus, and xdp-placement; each detail starts
 // with "vm NAME". Without state or VM: one xdp finding, skip.
-std::vector<Finding> check_xdp(const CheckInput &guest, const XdpCheckInput &xdp);
+std::vector<check::Finding> check_xdp(const check::CheckInput &guest, const XdpCheckInput &xdp);
 
 // Reads the classifier's state for `tap` from the maps pinned in `pin_dir`. Never throws:
 // what cannot be read ends up in `problem`.
 XdpCheckInput read_xdp_state(const std::string &tap, const std::string &pin_dir);
 
-} // namespace vsteer::qemu
+} // namespace vsteer

@@ -7,6 +7,7 @@
 // arrive before one absolute deadline that events and other traffic do not extend.
 #pragma once
 
+#include "error.hpp"
 #include "json.hpp"
 #include "unique_fd.hpp"
 
@@ -20,10 +21,10 @@ namespace vsteer::qemu
 {
 
 // QEMU answered a command with {"error": {"class": ..., "desc": ...}}.
-class QmpError : public std::runtime_error
+class QmpError : public Error
 {
 public:
-	QmpError(const std::string &what, std::string cls) : std::runtime_error(what), cls_(std::move(cls)) {}
+	QmpError(const std::string &what, std::string cls) : Error(EPROTO, what), cls_(std::move(cls)) {}
 	const std::string &error_class() const { return cls_; }
 
 private:

@@ -18,25 +18,7 @@
 namespace vsteer::qemu
 {
 
-const char *status_name(Status s)
-{
-	switch (s) {
-	case Status::ok:
-		return "ok";
-	case Status::warn:
-		return "warn";
-	case Status::fail:
-		return "fail";
-	case Status::skip:
-		return "skip";
-	}
-	return "?";
-}
-
-bool consistent(const std::vector<Finding> &f)
-{
-	return std::none_of(f.begin(), f.end(), [](const Finding &x) { return x.status == Status::fail; });
-}
+using namespace check;
 
 namespace
 {

@@ -74,10 +74,4 @@ private:
 	XdpMaps &m_;
 };
 
-// `xdp show` output.
-std::string format_show_text(const XdpControl &c,
-                             const std::vector<std::pair<std::string, XdpDeviceState>> &devs);
-std::string format_show_json(const XdpControl &c,
-                             const std::vector<std::pair<std::string, XdpDeviceState>> &devs);
-
 } // namespace vsteer
