@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+using namespace vsteer;
 using namespace vsteer::qemu;
 
 int main(int argc, char **argv)
@@ -29,12 +30,12 @@ int main(int argc, char **argv)
 	}
 	try {
 		QmpClient qmp = QmpClient::connect(argv[1]);
-		Json reply = qmp.execute("request-ebpf", Json::Object{{"id", "rss"}});
-		const Json *b64 = reply.find("object");
+		Json reply = qmp.execute("request-ebpf", {{"id", "rss"}});
+		const Json *b64 = json_member(reply, "object");
 		if (!b64 || !b64->is_string())
 			throw std::runtime_error("request-ebpf reply has no \"object\": " +
-			                         reply.dump().substr(0, 200));
-		std::vector<uint8_t> elf = base64_decode(b64->as_string());
+			                         to_json_text(reply).substr(0, 200));
+		std::vector<uint8_t> elf = base64_decode(b64->get<std::string>());
 		if (elf.size() < 64 || std::memcmp(elf.data(), "\177ELF", 4) != 0)
 			throw std::runtime_error("request-ebpf returned " + std::to_string(elf.size()) +
 			                         " bytes that are not an ELF object");

@@ -23,18 +23,18 @@ BACKPORTS_PKGS=(libbpf-dev libbpf1 bpftool qemu-system-x86 qemu-system-data qemu
 # Packages from bookworm (and bookworm-security for linux-source-6.12).
 MAIN_PKGS=(
 	clang-19 llvm-19 lld-19 cmake make g++ pkg-config git
-	libxdp-dev libcli11-dev doctest-dev zlib1g-dev libelf-dev libmnl-dev
+	libxdp-dev libcli11-dev doctest-dev nlohmann-json3-dev zlib1g-dev libelf-dev libmnl-dev
 	iproute2 util-linux ethtool busybox-static ccache
 	linux-source-6.12 bc flex bison libssl-dev cpio xz-utils
 	# pahole: BTF of the baseline guest kernel (make xdp-vm-coexist)
 	dwarves
 	valgrind strace file rsync
-	# nlohmann-json: the tests parse --json output with it
-	nlohmann-json3-dev
 	# the libvirt hook reads the domain XML; make deb builds and lints the Debian package
 	libpugixml-dev debhelper dpkg-dev lintian
 	# make qemu-build: QEMU 10.0.2 with qemu-patches/ (scripts/qemu/build-qemu.sh)
 	ninja-build python3-venv python3-distlib libglib2.0-dev libslirp-dev libpixman-1-dev libfdt-dev
+	# libFuzzer runtime of clang-19 (make fuzz)
+	libclang-rt-19-dev
 )
 
 missing() {

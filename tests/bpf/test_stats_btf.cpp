@@ -4,7 +4,7 @@
 // over CPUs must match the packets the test sent.
 #include "frame_generator.hpp"
 #include "privileges.hpp"
-#include "qemu_json.hpp"
+#include "json.hpp"
 #include "rss_reference.hpp"
 #include "steering_harness.hpp"
 #include "steering_objects.hpp"
@@ -22,7 +22,7 @@
 
 using namespace vsteer;
 using namespace vsteer::test;
-using vsteer::qemu::Json;
+using vsteer::Json;
 
 namespace
 {
@@ -77,7 +77,7 @@ std::string run_command(const std::string &cmd)
 
 const Json &field(const Json &obj, const char *name)
 {
-	const Json *f = obj.find(name);
+	const Json *f = vsteer::json_member(obj, name);
 	REQUIRE_MESSAGE(f, "bpftool output has no field '" << name << "' in " << obj.dump().substr(0, 300));
 	return *f;
 }
@@ -132,27 +132,27 @@ TEST_CASE("bpftool dumps the pinned stats map with typed field names and the rig
 	}
 
 	const std::string out = run_command(std::string(kBpftool) + " map dump pinned " + pinned + " -j");
-	const Json dump = Json::parse(out);
-	REQUIRE(dump.as_array().size() == 1);
-	const Json &per_cpu = field(field(dump.as_array()[0], "formatted"), "values");
-	REQUIRE(per_cpu.as_array().size() == possible_cpus());
+	const Json dump = vsteer::parse_json(out);
+	REQUIRE(dump.size() == 1);
+	const Json &per_cpu = field(field(dump[0], "formatted"), "values");
+	REQUIRE(per_cpu.size() == possible_cpus());
 
 	uint64_t packets = 0, bytes = 0, rebuilds = 0, not_redirected = 0;
 	std::array<uint64_t, VSTEER_REPORT_COUNT> by_report{};
 	std::array<uint64_t, VSTEER_MAX_QUEUES> by_queue{};
-	for (const Json &cpu : per_cpu.as_array()) {
+	for (const Json &cpu : per_cpu) {
 		const Json &v = field(cpu, "value");
-		packets += static_cast<uint64_t>(field(v, "packets").as_int());
-		bytes += static_cast<uint64_t>(field(v, "bytes").as_int());
-		rebuilds += static_cast<uint64_t>(field(v, "table_rebuilds").as_int());
-		not_redirected += static_cast<uint64_t>(field(v, "not_redirected").as_int());
+		packets += static_cast<uint64_t>(field(v, "packets").get<uint64_t>());
+		bytes += static_cast<uint64_t>(field(v, "bytes").get<uint64_t>());
+		rebuilds += static_cast<uint64_t>(field(v, "table_rebuilds").get<uint64_t>());
+		not_redirected += static_cast<uint64_t>(field(v, "not_redirected").get<uint64_t>());
 		const Json &reports = field(v, "by_report");
 		for (uint8_t r = 0; r < VSTEER_REPORT_COUNT; r++)
-			by_report[r] += static_cast<uint64_t>(field(reports, report_name(r)).as_int());
-		const auto &queues = field(v, "by_queue").as_array();
+			by_report[r] += static_cast<uint64_t>(field(reports, report_name(r)).get<uint64_t>());
+		const auto &queues = field(v, "by_queue");
 		REQUIRE(queues.size() == VSTEER_MAX_QUEUES);
 		for (size_t q = 0; q < queues.size(); q++)
-			by_queue[q] += static_cast<uint64_t>(queues[q].as_int());
+			by_queue[q] += static_cast<uint64_t>(queues[q].get<uint64_t>());
 	}
 
 	CHECK(packets == want.packets);
@@ -165,6 +165,6 @@ TEST_CASE("bpftool dumps the pinned stats map with typed field names and the rig
 		CHECK(by_report[r] == want.by_report[r]);
 	}
 	CHECK(by_queue == want.by_queue);
-	MESSAGE("stats over " << per_cpu.as_array().size() << " CPUs: " << packets << " packets, tcpv4 "
+	MESSAGE("stats over " << per_cpu.size() << " CPUs: " << packets << " packets, tcpv4 "
 	                      << by_report[VSTEER_REPORT_TCPV4] << ", unclassified queue " << by_queue[9]);
 }

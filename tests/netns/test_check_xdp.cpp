@@ -5,6 +5,7 @@
 // then the guest's policy selects a queue the VM has no CPU for, and the VM hashes with
 // another tap's maps: each time check exits non-zero naming the check, and the repair it
 // names makes it pass again. Everything (namespace, devices, pins) is removed afterwards.
+#include "json.hpp"
 #include "privileges.hpp"
 #include "tun_path_util.hpp"
 #include "xdp_objects.hpp"
@@ -31,11 +32,18 @@ struct CheckResult {
 // The (first) finding `name` in `vsteer check --json` output.
 CheckResult finding(const std::string &json, const std::string &name)
 {
-	std::smatch m;
-	std::regex re("\\{\"name\":\"" + name + "\",\"status\":\"(\\w+)\",\"detail\":\"([^\"]*)\"\\}");
-	if (!std::regex_search(json, m, re))
+	Json out;
+	try {
+		out = parse_json(json);
+	} catch (const JsonError &e) {
+		FAIL_CHECK("check --json printed no JSON (" << e.what() << "): " << json);
 		return {};
-	return {m[1], m[2]};
+	}
+	if (const Json *checks = json_member(out, "checks"); checks && checks->is_array())
+		for (const Json &c : *checks)
+			if (json_string(c, "name") == name)
+				return {json_string(c, "status"), json_string(c, "detail")};
+	return {};
 }
 
 // The commands a detail names for the repair, `between backticks`, without "vsteer ".

@@ -4,7 +4,6 @@
 // links, foreign owners), detach that checks before it acts, the queue count of `set`,
 // stale staging directories, the version stamp and its upgrade, and the messages.
 // Each case runs in its own network namespace; custom pin roots are unique per process.
-#include "json_writer.hpp"
 #include "privileges.hpp"
 #include "tap_control.hpp"
 #include "tun_path_util.hpp"

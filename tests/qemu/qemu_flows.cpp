@@ -35,7 +35,7 @@
 #include "frame_builder.hpp"
 #include "frame_generator.hpp"
 #include "hash_flows.hpp"
-#include "qemu_json.hpp"
+#include "json.hpp"
 #include "qemu_qmp.hpp"
 #include "rss_config.hpp"
 #include "rss_reference.hpp"
@@ -263,26 +263,26 @@ int cmd_compare_show(const std::string &show_file, const std::string &key, const
 	std::ifstream f(show_file);
 	std::stringstream ss;
 	ss << f.rdbuf();
-	auto j = qemu::Json::parse(ss.str());
-	const qemu::Json *c = j.find("config");
+	auto j = parse_json(ss.str());
+	const Json *c = json_member(j, "config");
 	if (!c)
 		throw std::runtime_error("vsteer show --json has no config object");
 	int bad = 0;
-	RssKey shown = parse_key(c->find("key")->as_string());
+	RssKey shown = parse_key(json_string(*c, "key"));
 	if (shown != parse_key(key)) {
 		std::printf("MISMATCH key: host shows %s, guest has %s\n", format_key(shown).c_str(),
 		            key.c_str());
 		bad++;
 	}
 	std::vector<uint16_t> t;
-	for (const auto &e : c->find("indirection_table")->as_array())
-		t.push_back(static_cast<uint16_t>(e.as_int()));
+	for (const auto &e : c->at("indirection_table"))
+		t.push_back(e.get<uint16_t>());
 	if (t != parse_table(table)) {
 		std::printf("MISMATCH table: host shows %s\n                guest has %s\n",
 		            join_table(t).c_str(), table.c_str());
 		bad++;
 	}
-	uint32_t mask = static_cast<uint32_t>(c->find("hash_types_mask")->as_int());
+	uint32_t mask = c->at("hash_types_mask").get<uint32_t>();
 	if (mask != types) {
 		std::printf("MISMATCH hash types: host shows 0x%x, guest has 0x%x\n", mask, types);
 		bad++;
@@ -492,17 +492,17 @@ int main(int argc, char **argv)
 		}
 		if (a.size() >= 3 && a[0] == "qmp") {
 			auto qmp = qemu::QmpClient::connect(a[1]);
-			qemu::Json args = a.size() > 3 ? qemu::Json::parse(a[3]) : qemu::Json();
-			std::printf("%s\n", qmp.execute(a[2], args).dump().c_str());
+			Json args = a.size() > 3 ? parse_json(a[3]) : Json();
+			std::printf("%s\n", to_json_text(qmp.execute(a[2], args)).c_str());
 			return 0;
 		}
 		if (a.size() == 2 && a[0] == "packets") {
 			std::ifstream f(a[1]);
 			std::stringstream ss;
 			ss << f.rdbuf();
-			auto j = qemu::Json::parse(ss.str());
-			std::printf("%lld\n",
-			            static_cast<long long>(j.find("stats")->find("packets")->as_int()));
+			auto j = parse_json(ss.str());
+			std::printf("%llu\n", static_cast<unsigned long long>(
+						  j.at("stats").at("packets").get<uint64_t>()));
 			return 0;
 		}
 		if (a.size() == 5 && a[0] == "compare-show")

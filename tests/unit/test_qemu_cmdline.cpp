@@ -3,13 +3,16 @@
 // adding ebpf-rss-fds in QEMU's JSON -device form, typed conversion of key=value devices,
 // and the errors for every missing or ambiguous piece.
 #include "qemu_cmdline.hpp"
-#include "qemu_json.hpp"
+#include "json.hpp"
 
 #include <doctest/doctest.h>
 
+#include <cmath>
+#include <limits>
 #include <string>
 #include <vector>
 
+using namespace vsteer;
 using namespace vsteer::qemu;
 
 namespace
@@ -138,9 +141,9 @@ TEST_CASE("JSON device keeps its form and key order; JSON netdev is found")
 	CHECK(
 	    r.device ==
 	    R"({"driver":"virtio-net-pci","netdev":"net0","mq":true,"rss":true,"id":"nic0","ebpf-rss-fds":["30","31","32","33"]})");
-	auto back = Json::parse(r.argv[4]);
-	CHECK(back.find("ebpf-rss-fds")->as_array().size() == 4);
-	CHECK(back.find("ebpf-rss-fds")->as_array()[0].as_string() == "30");
+	auto back = parse_json(r.argv[4]);
+	CHECK(back.at("ebpf-rss-fds").size() == 4);
+	CHECK(back.at("ebpf-rss-fds")[0] == "30");
 }
 
 TEST_CASE("rss is added when the device does not say, refused when it is off")
@@ -288,16 +291,104 @@ TEST_CASE("highest fd referenced on the command line")
 
 TEST_CASE("JSON value: round trip and escapes")
 {
-	auto j = Json::parse(R"({"a":[1,-2,3.5,true,false,null],"s":"x\"y\\z\n\u00e9"})");
-	CHECK(j.find("a")->as_array()[1].as_int() == -2);
-	CHECK(j.find("s")->as_string() == "x\"y\\z\n\xc3\xa9");
-	CHECK(Json::parse(j.dump()) == j);
-	CHECK_THROWS_AS(Json::parse("{\"a\":1} x"), JsonError);
-	CHECK_THROWS_AS(Json::parse("[1,"), JsonError);
+	auto j = parse_json(R"({"a":[1,-2,3.5,true,false,null],"s":"x\"y\\z\n\u00e9"})");
+	CHECK(j.at("a")[1].get<int64_t>() == -2);
+	CHECK(json_string(j, "s") == "x\"y\\z\n\xc3\xa9");
+	CHECK(parse_json(to_json_text(j)) == j);
+	CHECK_THROWS_AS(parse_json("{\"a\":1} x"), JsonError);
+	CHECK_THROWS_AS(parse_json("[1,"), JsonError);
 }
 
 TEST_CASE("shell quoting for messages and --dry-run")
 {
 	CHECK(shell_join({"qemu", "-device", R"({"a":"b"})", "it's"}) ==
 	      R"(qemu -device '{"a":"b"}' 'it'\''s')");
+}
+
+TEST_CASE("numbers QEMU would not read are refused by name, never written as garbage")
+{
+	// Without QEMU's help: all digits but not a number strtoll takes (octal 09, 20 digits).
+	for (const char *bad : {"vectors=09", "vectors=99999999999999999999"}) {
+		CAPTURE(bad);
+		CHECK_THROWS_WITH_AS(
+		    device_to_json(parse_keyval(std::string("virtio-net-pci,") + bad, "driver"), {}),
+		    doctest::Contains(bad), CmdlineError);
+	}
+	CHECK(to_json_text(device_to_json(parse_keyval("virtio-net-pci,vectors=010", "driver"), {})) ==
+	      R"({"driver":"virtio-net-pci","vectors":8})");
+	// With QEMU's types: integers and sizes that do not fit are refused as well.
+	auto types = parse_device_help(kHelp);
+	CHECK_THROWS_WITH_AS(device_to_json(parse_keyval("virtio-net-pci,host_mtu=09", "driver"), types),
+	                     doctest::Contains("'host_mtu' is an integer"), CmdlineError);
+	CHECK_THROWS_WITH_AS(
+	    device_to_json(parse_keyval("virtio-net-pci,x-max-bounce-buffer-size=99999999999T", "driver"),
+	                   types),
+	    doctest::Contains("x-max-bounce-buffer-size"), CmdlineError);
+	Argv argv{"qemu", "-netdev", "tap,id=n0,ifname=t0", "-device", "virtio-net-pci,netdev=n0,vectors=09"};
+	CHECK_THROWS_AS(add_ebpf_rss_fds(argv, TargetSelector{"t0", ""}, kFds, {}), CmdlineError);
+}
+
+TEST_CASE("long arguments are scanned without recursion: a 20,000-entry fd list, a 100 KB -version")
+{
+	std::string fds = "tap,id=n0,fds=";
+	for (int i = 0; i < 20000; i++)
+		fds += std::to_string(100 + i) + (i + 1 < 20000 ? ":" : "");
+	CHECK(highest_fd_referenced({"qemu", "-netdev", fds}) == 20099);
+	std::string version = "QEMU emulator version 10.0.2 (" + std::string(100 << 10, 'x') + ")";
+	auto v = parse_qemu_version(version);
+	REQUIRE(v);
+	CHECK(format_version(*v) == "10.0.2");
+	CHECK(!parse_qemu_version(std::string(100 << 10, '9')));
+}
+
+TEST_CASE("-version parsing: the first version word with numbers, out of range refused")
+{
+	CHECK(format_version(*parse_qemu_version("QEMU emulator version 9.2.90 (v9.2.0-2000)\nCopyright")) ==
+	      "9.2.90");
+	CHECK(format_version(*parse_qemu_version("versions: version 8.1")) == "8.1.0");
+	CHECK(!parse_qemu_version("QEMU emulator version 99999999999.1.0"));
+	CHECK(!parse_qemu_version("QEMU emulator version"));
+	// found by fuzz_qemu_probe_output: a sign is not a version number
+	CHECK(!parse_qemu_version("QEMU emulator version -88888.8"));
+	CHECK(!parse_qemu_version("QEMU emulator version 10.-1"));
+	CHECK(!parse_qemu_version("QEMU emulator version 10\nversion 10.0.0"));
+}
+
+TEST_CASE("fd numbers beyond int are refused, not skipped")
+{
+	CHECK_THROWS_WITH_AS(highest_fd_referenced({"qemu", "-netdev", "tap,id=n0,fd=99999999999"}),
+	                     doctest::Contains("99999999999"), CmdlineError);
+	CHECK(highest_fd_referenced({"qemu", "-netdev", "tap,id=n0,fd=123456789"}) == 123456789);
+}
+
+TEST_CASE("-netdev queues= as a number or text; nonsense refused naming the value")
+{
+	CHECK(netdev_queue_count(parse_json("4")) == 4);
+	CHECK(netdev_queue_count(Json("8")) == 8);
+	for (const char *bad : {"0", "x", "99999999999999999999", "-1", "1025"})
+		CHECK_THROWS_WITH_AS(netdev_queue_count(Json(bad)), doctest::Contains(bad), CmdlineError);
+	CHECK_THROWS_AS(netdev_queue_count(parse_json("18446744073709551615")), CmdlineError);
+	CHECK_THROWS_AS(netdev_queue_count(parse_json("true")), CmdlineError);
+}
+
+TEST_CASE("JSON text: never inf or nan, nesting bounded, bytes that are not UTF-8 written")
+{
+	CHECK_THROWS_AS(parse_json(R"({"driver":"virtio-net-pci","x":1e999})"), JsonError);
+	CHECK(to_json_text(Json(std::numeric_limits<double>::infinity())) == "null");
+	CHECK(to_json_text(Json(std::nan(""))) == "null");
+	Argv argv{"qemu", "-netdev", "tap,id=n0,ifname=t0", "-device",
+	          R"({"driver":"virtio-net-pci","netdev":"n0","x":-1e999})"};
+	CHECK_THROWS_AS(add_ebpf_rss_fds(argv, TargetSelector{"t0", ""}, kFds, {}), CmdlineError);
+	CHECK_THROWS_AS(parse_json(std::string(100000, '[')), JsonError);
+	CHECK_NOTHROW(parse_json(std::string(kMaxJsonDepth - 1, '[') + std::string(kMaxJsonDepth - 1, ']')));
+	CHECK(to_json_text(Json("tap\xff")) == "\"tap\xef\xbf\xbd\"");
+}
+
+TEST_CASE("device-list-properties reply to property types; junk entries skipped")
+{
+	auto types = qmp_property_types(parse_json(
+	    R"([{"name":"mq","type":"bool"},{"name":"vectors","type":"uint32"},{"name":5},"x",{"type":"bool"}])"));
+	CHECK(types.size() == 2);
+	CHECK(types["mq"] == "bool");
+	CHECK(qmp_property_types(parse_json(R"({"name":"mq"})")).empty());
 }

@@ -5,7 +5,7 @@
 // classifier on the host).
 #include "commands.hpp"
 #include "error.hpp"
-#include "json_writer.hpp"
+#include "json.hpp"
 #include "qemu_check.hpp"
 #include "qemu_cmdline.hpp"
 #include "qemu_qmp.hpp"
@@ -69,11 +69,25 @@ std::pair<int, std::string> run_capture(const std::vector<std::string> &argv)
 	return {rc == 127 ? -1 : rc, out};
 }
 
-QemuVersion require_qemu_version(const std::string &qemu)
+// How run-qemu asks QEMU something before exec (-version, -device help): behind the same
+// wrapper as the user's command (setpriv, taskset, ...), so that a probe never runs with more
+// privileges than QEMU itself will.
+std::pair<int, std::string> probe_qemu(const std::vector<std::string> &wrapper, const std::string &qemu,
+                                       std::initializer_list<std::string> args)
 {
-	auto [rc, out] = run_capture({qemu, "-version"});
+	std::vector<std::string> argv(wrapper);
+	argv.push_back(qemu);
+	argv.insert(argv.end(), args);
+	return run_capture(argv);
+}
+
+QemuVersion require_qemu_version(const std::vector<std::string> &wrapper, const std::string &qemu)
+{
+	auto [rc, out] = probe_qemu(wrapper, qemu, {"-version"});
 	if (rc < 0)
-		throw Error(ENOENT, "QEMU binary " + qemu, "cannot be run",
+		throw Error(ENOENT,
+		            "QEMU binary " + qemu + (wrapper.empty() ? "" : " (run by " + wrapper[0] + ")"),
+		            "cannot be run",
 		            "install qemu-system-x86 (9.0 or later, e.g. from bookworm-backports) or give "
 		            "its full path");
 	auto v = parse_qemu_version(out);
@@ -94,18 +108,22 @@ struct RunQemuOptions {
 	std::vector<std::string> qemu_argv;
 };
 
+// Runs one step that reads the QEMU command line; its CmdlineError names the command line.
+template <typename F> auto about_cmdline(F step)
+{
+	try {
+		return step();
+	} catch (const CmdlineError &e) {
+		throw Error(0, "QEMU command line", e.what());
+	}
+}
+
 unsigned netdev_queues(const std::vector<std::string> &argv, const RssTarget &t)
 {
 	for (const auto &o : scan_net_options(argv))
 		if (o.index == t.netdev_index)
-			if (const Json *q = o.value.find("queues")) {
-				if (q->is_int())
-					return static_cast<unsigned>(q->as_int());
-				try {
-					return static_cast<unsigned>(std::stoul(q->as_string()));
-				} catch (...) {
-				}
-			}
+			if (const Json *q = json_member(o.value, "queues"))
+				return netdev_queue_count(*q);
 	return 1;
 }
 
@@ -128,13 +146,8 @@ void run_qemu(const RunQemuOptions &o)
 	TargetSelector sel{o.tap, o.netdev};
 
 	// 1. Everything that can be checked without touching BPF: QEMU, the command line, the tap.
-	QemuVersion version = require_qemu_version(argv[0]);
-	RssTarget target;
-	try {
-		target = find_rss_target(argv, sel);
-	} catch (const CmdlineError &e) {
-		throw Error(0, "QEMU command line", e.what());
-	}
+	QemuVersion version = require_qemu_version(wrapper, argv[0]);
+	RssTarget target = about_cmdline([&] { return find_rss_target(argv, sel); });
 	auto info = query_tap(o.tap);
 	if (!info)
 		throw Error(ENODEV, "tap " + o.tap, "no such device in this network namespace",
@@ -144,7 +157,7 @@ void run_qemu(const RunQemuOptions &o)
 	if (!info->is_tap)
 		throw Error(EINVAL, "device " + o.tap, "is a tun (layer 3) device",
 		            "ebpf-rss-fds steers tap queues");
-	unsigned queues = o.queues ? o.queues : netdev_queues(argv, target);
+	unsigned queues = o.queues ? o.queues : about_cmdline([&] { return netdev_queues(argv, target); });
 	if (queues > 1 && !info->multi_queue)
 		throw Error(EINVAL, "tap " + o.tap,
 		            "is not multiqueue but the netdev asks for " + std::to_string(queues) + " queues",
@@ -153,7 +166,7 @@ void run_qemu(const RunQemuOptions &o)
 
 	PropertyTypes types;
 	if (!target.device_json) {
-		auto [rc, out] = run_capture({argv[0], "-device", target.driver + ",help"});
+		auto [rc, out] = probe_qemu(wrapper, argv[0], {"-device", target.driver + ",help"});
 		if (rc == 0)
 			types = parse_device_help(out);
 	}
@@ -180,7 +193,7 @@ void run_qemu(const RunQemuOptions &o)
 		objs.write_config(default_config(queues));
 
 	// 3. Copies without FD_CLOEXEC, above stdio and above every fd the command line names.
-	int base = std::max(10, highest_fd_referenced(argv) + 1);
+	int base = std::max(10, about_cmdline([&] { return highest_fd_referenced(argv); }) + 1);
 	EbpfRssFds fds{};
 	std::vector<UniqueFd> keep;
 	for (size_t i = 0; i < fds.size(); i++) {
@@ -190,12 +203,7 @@ void run_qemu(const RunQemuOptions &o)
 		keep.emplace_back(d);
 		fds[i] = d;
 	}
-	Rewrite r;
-	try {
-		r = add_ebpf_rss_fds(argv, sel, fds, types);
-	} catch (const CmdlineError &e) {
-		throw Error(0, "QEMU command line", e.what());
-	}
+	Rewrite r = about_cmdline([&] { return add_ebpf_rss_fds(argv, sel, fds, types); });
 	r.argv.insert(r.argv.begin(), wrapper.begin(), wrapper.end());
 	for (const auto &n : r.notes)
 		std::fprintf(stderr, "vsteer run-qemu: note: %s\n", n.c_str());
@@ -254,7 +262,7 @@ void qmp_attach(const QmpAttachOptions &o)
 		            "has no ebpf-rss-fds property", "use QEMU 9.0 or later");
 
 	// Build the device first (property types from QEMU), so a bad property fails before any fd moves.
-	Json device;
+	Json device = Json::object();
 	if (!o.netdev.empty()) {
 		KeyValues kv{{"driver", o.driver}, {"netdev", o.netdev}};
 		if (!o.id.empty())
@@ -262,14 +270,11 @@ void qmp_attach(const QmpAttachOptions &o)
 		for (const auto &p : o.props)
 			for (auto &e : parse_keyval(p, ""))
 				kv.push_back(std::move(e));
-		PropertyTypes types;
-		Json list = qmp.execute("device-list-properties", Json::Object{{"typename", o.driver}});
-		for (const auto &prop : list.as_array())
-			if (prop.find("name") && prop.find("type"))
-				types[prop.find("name")->as_string()] = prop.find("type")->as_string();
+		PropertyTypes types =
+		    qmp_property_types(qmp.execute("device-list-properties", {{"typename", o.driver}}));
 		device = device_to_json(kv, types);
-		if (!device.find("rss"))
-			device.set("rss", true);
+		if (!device.contains("rss"))
+			device["rss"] = true;
 	}
 
 	const std::string prefix = o.prefix.empty() ? "vsteer-" + o.tap : o.prefix;
@@ -278,18 +283,12 @@ void qmp_attach(const QmpAttachOptions &o)
 	try {
 		for (size_t i = 0; i < 4; i++) {
 			std::string name = prefix + "-" + suffix[i];
-			qmp.execute("getfd", Json::Object{{"fdname", name}}, fds[i]);
+			qmp.execute("getfd", {{"fdname", name}}, fds[i]);
 			names.push_back(name);
 		}
 		if (!o.netdev.empty()) {
-			Json::Array list;
-			for (const auto &n : names)
-				list.emplace_back(n);
-			device.set("ebpf-rss-fds", std::move(list));
-			Json args = Json::Object{};
-			for (const auto &[k, val] : device.as_object())
-				args.set(k, val);
-			qmp.execute("device_add", args);
+			device["ebpf-rss-fds"] = names;
+			qmp.execute("device_add", device);
 		}
 	} catch (...) {
 		// Leave nothing half-passed: QEMU drops the named fds again.
@@ -297,7 +296,7 @@ void qmp_attach(const QmpAttachOptions &o)
 			std::string failed;
 			for (const auto &n : names)
 				try {
-					qmp.execute("closefd", Json::Object{{"fdname", n}});
+					qmp.execute("closefd", {{"fdname", n}});
 				} catch (const std::exception &e) {
 					failed += (failed.empty() ? "" : "; ") + std::string(e.what());
 				}
@@ -307,13 +306,13 @@ void qmp_attach(const QmpAttachOptions &o)
 		});
 	}
 	if (!o.netdev.empty()) {
-		std::printf("device_add %s: ok (program id %u, pins %s)\n", device.dump().c_str(),
+		std::printf("device_add %s: ok (program id %u, pins %s)\n", to_json_text(device).c_str(),
 		            objs.prog_id(), dir.c_str());
 		// QEMU keeps its own copies of the fds; the names are no longer needed once the device has
 		// them.
 		for (const auto &n : names)
 			try {
-				qmp.execute("closefd", Json::Object{{"fdname", n}});
+				qmp.execute("closefd", {{"fdname", n}});
 			} catch (...) {
 			}
 	} else {
@@ -345,15 +344,16 @@ void qemu_object(const QemuObjectOptions &o)
 	QmpClient qmp = QmpClient::connect(o.qmp);
 	Json ret;
 	try {
-		ret = qmp.execute("request-ebpf", Json::Object{{"id", "rss"}});
+		ret = qmp.execute("request-ebpf", {{"id", "rss"}});
 	} catch (const QmpError &e) {
 		throw Error(ENOTSUP, "QEMU at " + o.qmp, e.what(),
 		            "request-ebpf needs QEMU 9.0+ built with eBPF RSS");
 	}
-	const Json *b64 = ret.find("object");
+	const Json *b64 = json_member(ret, "object");
 	if (!b64 || !b64->is_string())
-		throw Error(EPROTO, "QEMU at " + o.qmp, "request-ebpf returned no object: " + ret.dump());
-	std::vector<uint8_t> elf = base64_decode(b64->as_string());
+		throw Error(EPROTO, "QEMU at " + o.qmp,
+		            "request-ebpf returned no object: " + to_json_text(ret).substr(0, 200));
+	std::vector<uint8_t> elf = base64_decode(b64->get<std::string>());
 	if (!o.save.empty()) {
 		std::ofstream f(o.save, std::ios::binary);
 		f.write(reinterpret_cast<const char *>(elf.data()), static_cast<std::streamsize>(elf.size()));
@@ -433,21 +433,16 @@ void run_check(const CheckOptions &o)
 	findings.insert(findings.end(), host.begin(), host.end());
 	bool ok = consistent(findings);
 	if (o.json) {
-		JsonWriter j;
-		j.begin_object()
-		    .value("tap", o.tap)
-		    .value("pin_dir", dir)
-		    .value("xdp_pin_dir", xdp_dir)
-		    .value("consistent", ok);
-		j.begin_array("checks");
+		Json checks = Json::array();
 		for (const auto &f : findings)
-			j.begin_object()
-			    .value("name", f.name)
-			    .value("status", status_name(f.status))
-			    .value("detail", f.detail)
-			    .end_object();
-		j.end_array().end_object();
-		std::cout << j.str();
+			checks.push_back(
+			    {{"name", f.name}, {"status", status_name(f.status)}, {"detail", f.detail}});
+		Json j = {{"tap", o.tap},
+		          {"pin_dir", dir},
+		          {"xdp_pin_dir", xdp_dir},
+		          {"consistent", ok},
+		          {"checks", checks}};
+		std::cout << to_json_text(j) << "\n";
 	} else {
 		std::printf("vsteer check %s (pins %s)\n", o.tap.c_str(), dir.c_str());
 		for (const auto &f : findings)

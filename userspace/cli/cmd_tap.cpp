@@ -2,7 +2,7 @@
 // attach, set, show, list, detach: the life cycle of a tap's steering program.
 #include "commands.hpp"
 #include "error.hpp"
-#include "json_writer.hpp"
+#include "json.hpp"
 #include "steering_objects.hpp"
 #include "tap_control.hpp"
 
@@ -216,33 +216,35 @@ void show_json(const ShowOptions &o, const TapPins &p, const std::optional<TapIn
 {
 	RssConfig c = objs.read_config();
 	StatsTotals s = objs.read_stats(info ? info->queues : 0);
-	JsonWriter j;
-	j.begin_object().value("tap", o.tap).value("pin_dir", p.path).value("prog_id", objs.prog_id());
-	j.value("tap_present", info.has_value());
+	Json j = {{"tap", o.tap}, {"pin_dir", p.path}, {"prog_id", objs.prog_id()}};
+	j["tap_present"] = info.has_value();
 	if (info) {
-		j.value("queues", info->queues)
-		    .value("multi_queue", info->multi_queue)
-		    .value("vnet_hdr", info->vnet_hdr);
+		j["queues"] = info->queues;
+		j["multi_queue"] = info->multi_queue;
+		j["vnet_hdr"] = info->vnet_hdr;
 		auto report = query_hash_report(o.tap);
-		j.value("hash_report_supported", report.has_value())
-		    .value("hash_report", report.value_or(false));
+		j["hash_report_supported"] = report.has_value();
+		j["hash_report"] = report.value_or(false);
 	}
-	j.begin_object("config")
-	    .value("key", format_key(c.key))
-	    .value("hash_types", format_hash_types(c.hash_types));
-	j.value("hash_types_mask", c.hash_types).value("redirect", c.redirect);
-	j.value("unclassified_queue", c.unclassified_queue).array("indirection_table", c.table).end_object();
-	j.begin_object("stats").value("packets", s.packets).value("bytes", s.bytes);
-	j.value("table_rebuilds", s.table_rebuilds).value("not_redirected", s.not_redirected);
-	j.begin_object("by_report");
+	j["config"] = {{"key", format_key(c.key)},
+	               {"hash_types", format_hash_types(c.hash_types)},
+	               {"hash_types_mask", c.hash_types},
+	               {"redirect", c.redirect},
+	               {"unclassified_queue", c.unclassified_queue},
+	               {"indirection_table", c.table}};
+	Json by_report = Json::object(), by_queue = Json::object();
 	for (uint8_t r = 0; r < VSTEER_REPORT_COUNT; r++)
-		j.value(report_name(r), s.by_report[r]);
-	j.end_object().begin_object("by_queue");
+		by_report[report_name(r)] = s.by_report[r];
 	for (unsigned q = 0; q < VSTEER_MAX_QUEUES; q++)
 		if (s.by_queue[q])
-			j.value(std::to_string(q), s.by_queue[q]);
-	j.end_object().end_object().end_object();
-	std::cout << j.str();
+			by_queue[std::to_string(q)] = s.by_queue[q];
+	j["stats"] = {{"packets", s.packets},
+	              {"bytes", s.bytes},
+	              {"table_rebuilds", s.table_rebuilds},
+	              {"not_redirected", s.not_redirected},
+	              {"by_report", by_report},
+	              {"by_queue", by_queue}};
+	std::cout << to_json_text(j) << "\n";
 }
 
 void show_text(const ShowOptions &o, const TapPins &p, const std::optional<TapInfo> &info,
@@ -317,8 +319,7 @@ void run_list(bool json)
 		}
 	}
 	std::sort(taps.begin(), taps.end(), [](const auto &a, const auto &b) { return a.first < b.first; });
-	JsonWriter j;
-	j.begin_array();
+	Json list = Json::array();
 	for (const auto &[tap, c] : taps) {
 		std::optional<TapInfo> info;
 		try {
@@ -326,9 +327,11 @@ void run_list(bool json)
 		} catch (const std::exception &) {
 		}
 		if (json) {
-			j.begin_object().value("tap", tap).value("tap_present", info.has_value());
-			j.value("queues", info ? info->queues : 0u).value("table_len", c.table.size());
-			j.value("hash_types", format_hash_types(c.hash_types)).end_object();
+			list.push_back({{"tap", tap},
+			                {"tap_present", info.has_value()},
+			                {"queues", info ? info->queues : 0u},
+			                {"table_len", c.table.size()},
+			                {"hash_types", format_hash_types(c.hash_types)}});
 		} else {
 			std::printf("%-16s %-8s queues %-3u table %-3zu types %s\n", tap.c_str(),
 			            info ? "present" : "absent", info ? info->queues : 0u, c.table.size(),
@@ -336,7 +339,7 @@ void run_list(bool json)
 		}
 	}
 	if (json)
-		std::cout << j.end_array().str();
+		std::cout << to_json_text(list) << "\n";
 	else if (taps.empty())
 		std::printf("no taps attached (pins under %s)\n", kPinRoot);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "qemu_check.hpp"
+#include "text.hpp"
 
 #include "rss_abi.h"
 
@@ -209,12 +210,18 @@ std::vector<TapHolder> find_tap_holders(const std::string &tap)
 					v.erase(0, v.find_first_not_of(" \t"));
 					return v;
 				};
+				auto id = [&](const char *key) -> std::optional<uint32_t> {
+					auto v = value(key);
+					auto n = v ? text::parse_decimal(*v, UINT32_MAX) : std::nullopt;
+					return n ? std::optional<uint32_t>(static_cast<uint32_t>(*n))
+					         : std::nullopt;
+				};
 				if (auto v = value("iff:"); v && *v == tap)
 					h.tap_queues++;
-				else if (auto p = value("prog_id:"))
-					h.prog_ids.push_back(static_cast<uint32_t>(std::stoul(*p)));
-				else if (auto m = value("map_id:"))
-					h.map_ids.push_back(static_cast<uint32_t>(std::stoul(*m)));
+				else if (auto p = id("prog_id:"))
+					h.prog_ids.push_back(*p);
+				else if (auto m = id("map_id:"))
+					h.map_ids.push_back(*m);
 			}
 		}
 		closedir(fds);

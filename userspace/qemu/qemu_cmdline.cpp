@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <climits>
 #include <cstdlib>
-#include <regex>
 #include <set>
 
 namespace vsteer::qemu
@@ -47,6 +48,8 @@ std::optional<bool> parse_bool(std::string_view v)
 	return std::nullopt;
 }
 
+// An integer as QEMU reads one (strtoll, base 0: 0x.. hex, 0.. octal); nullopt when QEMU
+// would refuse it too ("09", 20 digits).
 std::optional<int64_t> parse_int(std::string_view v)
 {
 	std::string s(trim(v));
@@ -60,11 +63,12 @@ std::optional<int64_t> parse_int(std::string_view v)
 	return r;
 }
 
-// QEMU size suffixes (k, M, G, T, P, E; powers of 1024, as qemu_strtosz).
-std::optional<int64_t> parse_size(std::string_view v)
+// QEMU size suffixes (k, M, G, T; powers of 1024, as qemu_strtosz); nullopt when the value
+// does not fit 64 bits.
+std::optional<uint64_t> parse_size(std::string_view v)
 {
 	std::string s(trim(v));
-	if (s.empty())
+	if (s.empty() || s[0] == '-')
 		return std::nullopt;
 	char *end = nullptr;
 	errno = 0;
@@ -85,8 +89,13 @@ std::optional<int64_t> parse_size(std::string_view v)
 		shift = 40;
 	else
 		return std::nullopt;
-	return static_cast<int64_t>(r << shift);
+	if (r > (UINT64_MAX >> shift))
+		return std::nullopt;
+	return static_cast<uint64_t>(r) << shift;
 }
+
+constexpr const char *kIntegerRules =
+    " (decimal, 0x hex or 0 octal, within 64 bits; a leading 0 means octal)";
 
 bool is_integer_type(std::string_view t)
 {
@@ -117,25 +126,23 @@ const std::set<std::string, std::less<>> &string_properties()
 std::string scalar_text(const Json &j)
 {
 	if (j.is_string())
-		return j.as_string();
-	if (j.is_bool())
-		return j.as_bool() ? "on" : "off";
-	if (j.is_int())
-		return std::to_string(j.as_int());
-	return j.dump();
+		return j.get<std::string>();
+	if (j.is_boolean())
+		return j.get<bool>() ? "on" : "off";
+	return to_json_text(j);
 }
 
 std::string get_text(const Json &obj, std::string_view key)
 {
-	const Json *v = obj.find(key);
+	const Json *v = json_member(obj, key);
 	return v ? scalar_text(*v) : std::string();
 }
 
 std::string describe(const NetOption &o)
 {
-	return "-" + o.option + " '" + (o.json ? o.value.dump() : format_keyval([&] {
+	return "-" + o.option + " '" + (o.json ? to_json_text(o.value) : format_keyval([&] {
 		       KeyValues kv;
-		       for (const auto &[k, v] : o.value.as_object())
+		       for (const auto &[k, v] : o.value.items())
 			       kv.emplace_back(k, scalar_text(v));
 		       return kv;
 	       }())) +
@@ -152,16 +159,41 @@ std::string example_device(const std::string &netdev_id)
 
 std::optional<QemuVersion> parse_qemu_version(std::string_view out)
 {
-	static const std::regex re(R"(version\s+(\d+)\.(\d+)(?:\.(\d+))?)");
-	std::string s(out.substr(0, out.find('\n')));
-	std::smatch m;
-	if (!std::regex_search(s, m, re))
-		return std::nullopt;
-	QemuVersion v;
-	v.major = std::stoi(m[1]);
-	v.minor = std::stoi(m[2]);
-	v.micro = m[3].matched ? std::stoi(m[3]) : 0;
-	return v;
+	// "... version MAJOR.MINOR[.MICRO] ..." on the first line; scanned by hand because the
+	// line is QEMU's output and may be arbitrarily long.
+	std::string_view line = out.substr(0, out.find('\n'));
+	for (size_t at = line.find("version"); at != std::string_view::npos;
+	     at = line.find("version", at + 1)) {
+		std::string_view rest = line.substr(at + 7);
+		size_t blanks = 0;
+		while (blanks < rest.size() && std::isspace(static_cast<unsigned char>(rest[blanks])))
+			blanks++;
+		if (blanks == 0)
+			continue;
+		rest.remove_prefix(blanks);
+		int parts[3] = {0, 0, 0};
+		int got = 0;
+		while (got < 3) {
+			if (got > 0) {
+				if (rest.empty() || rest[0] != '.' || rest.size() < 2 ||
+				    !std::isdigit(static_cast<unsigned char>(rest[1])))
+					break;
+				rest.remove_prefix(1);
+			}
+			if (rest.empty() || !std::isdigit(static_cast<unsigned char>(rest[0])))
+				break; // digits only: from_chars would take "-1"
+			auto [end, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), parts[got]);
+			if (ec == std::errc::result_out_of_range)
+				return std::nullopt; // "version 99999999999.0": not a QEMU we know
+			if (ec != std::errc() || end == rest.data())
+				break;
+			rest.remove_prefix(static_cast<size_t>(end - rest.data()));
+			got++;
+		}
+		if (got >= 2)
+			return QemuVersion{parts[0], parts[1], parts[2]};
+	}
+	return std::nullopt;
 }
 
 std::string format_version(const QemuVersion &v)
@@ -190,6 +222,19 @@ PropertyTypes parse_device_help(std::string_view out)
 		if (name.find(' ') != std::string::npos)
 			continue;
 		types[name] = std::string(line.substr(eq + 2, close - eq - 2));
+	}
+	return types;
+}
+
+PropertyTypes qmp_property_types(const Json &reply)
+{
+	PropertyTypes types;
+	if (!reply.is_array())
+		return types;
+	for (const Json &prop : reply) {
+		std::string name = json_string(prop, "name"), type = json_string(prop, "type");
+		if (!name.empty() && !type.empty())
+			types[name] = type;
 	}
 	return types;
 }
@@ -258,15 +303,15 @@ std::string format_keyval(const KeyValues &kv)
 
 Json device_to_json(const KeyValues &kv, const PropertyTypes &types)
 {
-	Json obj = Json::Object{};
+	Json obj = Json::object();
 	// The driver first, as QEMU's documentation writes it.
 	for (const auto &[k, v] : kv)
 		if (k == "driver")
-			obj.set("driver", v);
+			obj["driver"] = v;
 	for (const auto &[k, v] : kv) {
 		if (k == "driver")
 			continue;
-		if (obj.find(k))
+		if (obj.contains(k))
 			throw CmdlineError("property '" + k + "' given twice in -device '" +
 			                   format_keyval(kv) + "'");
 		Json value = v;
@@ -280,20 +325,31 @@ Json device_to_json(const KeyValues &kv, const PropertyTypes &types)
 					                   "' is a boolean (on/off), not '" + v + "'");
 				value = *b;
 			} else if (is_integer_type(type)) {
-				if (auto n = parse_int(v))
-					value = *n;
+				auto n = parse_int(v);
+				if (!n)
+					throw CmdlineError("property '" + k + "' is an integer (" + type +
+					                   "), not '" + v + "'" + kIntegerRules);
+				value = *n;
 			} else if (type == "size") {
-				if (auto n = parse_size(v))
-					value = *n;
+				auto n = parse_size(v);
+				if (!n)
+					throw CmdlineError("property '" + k +
+					                   "' is a size (bytes, k/M/G/T), not '" + v + "'");
+				value = *n;
 			}
 		} else if (!string_properties().count(k)) {
 			if (auto b = parse_bool(v); b && v.size() > 1)
 				value = *b;
-			else if (!v.empty() &&
-			         std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
-				value = *parse_int(v);
+			else if (!v.empty() && std::all_of(v.begin(), v.end(),
+			                                   [](char c) { return c >= '0' && c <= '9'; })) {
+				auto n = parse_int(v);
+				if (!n)
+					throw CmdlineError("property '" + k + "=" + v +
+					                   "' is not a number QEMU reads" + kIntegerRules);
+				value = *n;
+			}
 		}
-		obj.set(k, std::move(value));
+		obj[k] = std::move(value);
 	}
 	return obj;
 }
@@ -314,7 +370,7 @@ std::vector<NetOption> scan_net_options(const std::vector<std::string> &argv)
 		if (!val.empty() && val.front() == '{') {
 			o.json = true;
 			try {
-				o.value = Json::parse(val);
+				o.value = parse_json(val);
 			} catch (const JsonError &e) {
 				throw CmdlineError("-" + name + " '" + argv[i + 1] + "': " + e.what());
 			}
@@ -322,15 +378,31 @@ std::vector<NetOption> scan_net_options(const std::vector<std::string> &argv)
 				throw CmdlineError("-" + name + " '" + argv[i + 1] + "': not a JSON object");
 		} else {
 			const char *implied = name == "device" ? "driver" : "type";
-			Json obj = Json::Object{};
+			Json obj = Json::object();
 			for (auto &[k, v] : parse_keyval(argv[i + 1], implied))
-				obj.set(k, v);
+				obj[k] = v;
 			o.value = std::move(obj);
 		}
 		out.push_back(std::move(o));
 		i++;
 	}
 	return out;
+}
+
+unsigned netdev_queue_count(const Json &queues)
+{
+	constexpr int64_t kMaxQemuQueues = 1024; // QEMU's MAX_QUEUE_NUM
+	std::optional<int64_t> n;
+	if (queues.is_number_integer())
+		n = queues.is_number_unsigned() && queues.get<uint64_t>() > INT64_MAX
+		        ? std::nullopt
+		        : std::optional(queues.get<int64_t>());
+	else if (queues.is_string())
+		n = parse_int(queues.get<std::string>());
+	if (!n || *n < 1 || *n > kMaxQemuQueues)
+		throw CmdlineError("-netdev queues=" + scalar_text(queues) + " is not a queue count (1.." +
+		                   std::to_string(kMaxQemuQueues) + ")");
+	return static_cast<unsigned>(*n);
 }
 
 RssTarget find_rss_target(const std::vector<std::string> &argv, const TargetSelector &sel)
@@ -418,7 +490,7 @@ RssTarget find_rss_target(const std::vector<std::string> &argv, const TargetSele
 	if (!is_virtio_net(driver))
 		throw CmdlineError(describe(dev) + " is a '" + driver +
 		                   "' device; ebpf-rss-fds is a virtio-net property (use virtio-net-pci)");
-	if (dev.value.find("ebpf-rss-fds"))
+	if (json_member(dev.value, "ebpf-rss-fds"))
 		throw CmdlineError(describe(dev) +
 		                   " already has ebpf-rss-fds; remove them, run-qemu adds its own");
 	RssTarget t;
@@ -427,11 +499,12 @@ RssTarget find_rss_target(const std::vector<std::string> &argv, const TargetSele
 	t.netdev_id = id;
 	t.driver = driver;
 	t.device_json = dev.json;
-	if (const Json *rss = dev.value.find("rss")) {
+	if (const Json *rss = json_member(dev.value, "rss")) {
 		std::optional<bool> on =
-		    rss->is_bool() ? std::optional<bool>(rss->as_bool()) : parse_bool(scalar_text(*rss));
+		    rss->is_boolean() ? std::optional<bool>(rss->get<bool>()) : parse_bool(scalar_text(*rss));
 		if (!on)
-			throw CmdlineError(describe(dev) + ": rss must be on or off, not " + rss->dump());
+			throw CmdlineError(describe(dev) + ": rss must be on or off, not " +
+			                   to_json_text(*rss));
 		if (!*on)
 			throw CmdlineError(describe(dev) +
 			                   " sets rss=off: QEMU ignores ebpf-rss-fds without rss=on");
@@ -450,46 +523,88 @@ Rewrite add_ebpf_rss_fds(const std::vector<std::string> &argv, const TargetSelec
 	r.target = find_rss_target(argv, sel);
 	Json dev;
 	if (r.target.device_json)
-		dev = Json::parse(trim(argv[r.target.device_index]));
+		dev = parse_json(trim(argv[r.target.device_index]));
 	else
 		dev = device_to_json(parse_keyval(argv[r.target.device_index], "driver"), types);
 	if (!r.target.has_rss) {
-		dev.set("rss", true);
+		dev["rss"] = true;
 		r.notes.push_back("added \"rss\":true to the device (ebpf-rss-fds is used only with rss=on)");
 	}
-	Json::Array list;
+	Json list = Json::array();
 	for (int fd : fds)
-		list.emplace_back(std::to_string(fd));
-	dev.set("ebpf-rss-fds", std::move(list));
-	r.device = dev.dump();
+		list.push_back(std::to_string(fd));
+	dev["ebpf-rss-fds"] = std::move(list);
+	r.device = to_json_text(dev);
 	r.argv = argv;
 	r.argv[r.target.device_index] = r.device;
 	return r;
 }
 
+namespace
+{
+
+// Calls `each` with every "N" of the fd lists in one argument: fd=N, fds=N:M, vhostfd=N,
+// vhostfds=N:M (QemuOpts) and "fd":"N", "fds":"N:M" (JSON). A key counts at the start of the
+// argument or after one of , { " or a blank. Scanned by hand: an argument can be huge.
+template <typename F> void for_each_fd_number(std::string_view a, F each)
+{
+	auto is_key_start = [&](size_t i) {
+		if (i == 0)
+			return true;
+		char c = a[i - 1];
+		return c == ',' || c == '{' || c == '"' || std::isspace(static_cast<unsigned char>(c));
+	};
+	auto skip_blanks = [&](size_t i) {
+		while (i < a.size() && std::isspace(static_cast<unsigned char>(a[i])))
+			i++;
+		return i;
+	};
+	for (size_t i = 0; i < a.size(); i++) {
+		if (!is_key_start(i))
+			continue;
+		size_t p = i;
+		if (a.substr(p, 5) == "vhost")
+			p += 5;
+		if (a.substr(p, 2) != "fd")
+			continue;
+		p += 2;
+		if (p < a.size() && a[p] == 's')
+			p++;
+		if (p < a.size() && a[p] == '"')
+			p++;
+		p = skip_blanks(p);
+		if (p >= a.size() || (a[p] != '=' && a[p] != ':'))
+			continue;
+		p = skip_blanks(p + 1);
+		if (p < a.size() && a[p] == '"')
+			p++;
+		if (p >= a.size() || !std::isdigit(static_cast<unsigned char>(a[p])))
+			continue;
+		size_t end = p;
+		while (end < a.size() && (std::isdigit(static_cast<unsigned char>(a[end])) || a[end] == ':'))
+			end++;
+		for (std::string_view n : text::split(a.substr(p, end - p), ':'))
+			if (!n.empty())
+				each(n);
+		i = end - 1;
+	}
+}
+
+} // namespace
+
 int highest_fd_referenced(const std::vector<std::string> &argv)
 {
-	// fd=N, fds=N:M, vhostfd=N, vhostfds=N:M, "fd":"N", "fds":"N:M", -add-fd fd=N
-	static const std::regex re(R"re((?:^|[,{\s"])(?:vhost)?fds?"?\s*[=:]\s*"?([0-9][0-9:]*))re");
 	int highest = -1;
-	for (size_t i = 1; i < argv.size(); i++) {
-		const std::string &a = argv[i];
-		for (auto it = std::sregex_iterator(a.begin(), a.end(), re); it != std::sregex_iterator();
-		     ++it) {
-			std::string nums = (*it)[1];
-			size_t p = 0;
-			while (p < nums.size()) {
-				size_t q = nums.find(':', p);
-				std::string n =
-				    nums.substr(p, q == std::string::npos ? std::string::npos : q - p);
-				if (!n.empty() && n.size() < 9)
-					highest = std::max(highest, std::stoi(n));
-				if (q == std::string::npos)
-					break;
-				p = q + 1;
-			}
-		}
-	}
+	for (size_t i = 1; i < argv.size(); i++)
+		for_each_fd_number(argv[i], [&](std::string_view n) {
+			int fd = 0;
+			auto [end, ec] = std::from_chars(n.data(), n.data() + n.size(), fd);
+			if (ec != std::errc() || end != n.data() + n.size())
+				throw CmdlineError("fd number " + std::string(n.substr(0, 24)) +
+				                   " in argument " + std::to_string(i) +
+				                   " is beyond any file descriptor");
+			highest = std::max(highest, fd);
+		});
 	return highest;
 }
 

@@ -12,7 +12,8 @@
 // (cmd_qemu.cpp) runs QEMU for -version / -device help and execs the result.
 #pragma once
 
-#include "qemu_json.hpp"
+#include "error.hpp"
+#include "json.hpp"
 
 #include <array>
 #include <map>
@@ -46,6 +47,8 @@ std::string format_version(const QemuVersion &v);
 // Property name -> type as `-device DRIVER,help` prints it ("mq" -> "bool", "vectors" -> "uint32").
 using PropertyTypes = std::map<std::string, std::string, std::less<>>;
 PropertyTypes parse_device_help(std::string_view help_output);
+// The same from QMP's device-list-properties reply ([{"name": ..., "type": ...}, ...]).
+PropertyTypes qmp_property_types(const Json &reply);
 
 // QemuOpts "key=value,key=value" with ",," for a literal comma; `implied_key` names the
 // first element when it has no '=' ("driver" for -device, "type" for -netdev). A bare "flag"
@@ -85,6 +88,10 @@ struct TargetSelector {
 };
 
 std::vector<NetOption> scan_net_options(const std::vector<std::string> &argv);
+
+// A -netdev's queues= value (a JSON number or the key=value text); throws CmdlineError when
+// it is not a queue count QEMU takes (1..1024).
+unsigned netdev_queue_count(const Json &queues);
 
 // Finds the one tap netdev and the one virtio-net device on it. Throws CmdlineError when
 // the netdev or the device is missing or ambiguous, when the tap is given with -nic / -net,

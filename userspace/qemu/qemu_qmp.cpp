@@ -8,16 +8,68 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cstring>
 #include <thread>
 
 namespace vsteer::qemu
 {
 
-namespace
+void QmpLines::append(std::string_view bytes)
 {
-constexpr int kReplyTimeoutMs = 30000;
+	// Only the unfinished last line counts: complete lines are taken out by next().
+	size_t nl = bytes.rfind('\n');
+	size_t pending = nl == std::string_view::npos ? pending_ + bytes.size() : bytes.size() - nl - 1;
+	if (pending > max_)
+		throw std::length_error("a message longer than " + std::to_string(max_) +
+		                        " bytes without a newline");
+	buf_.append(bytes);
+	pending_ = pending;
+}
+
+std::optional<std::string> QmpLines::next()
+{
+	size_t nl = buf_.find('\n', scanned_);
+	if (nl == std::string::npos) {
+		scanned_ = buf_.size();
+		return std::nullopt;
+	}
+	std::string line = buf_.substr(0, nl);
+	buf_.erase(0, nl + 1);
+	scanned_ = 0;
+	return line;
+}
+
+std::optional<Json> qmp_reply_for(const Json &m, const std::string &command, const std::string &id,
+                                  const std::string &where)
+{
+	if (!m.is_object() || json_member(m, "event"))
+		return std::nullopt;
+	const Json *mid = json_member(m, "id");
+	if (mid && !(mid->is_string() && mid->get<std::string>() == id))
+		return std::nullopt;
+	if (const Json *ret = json_member(m, "return"))
+		return *ret;
+	if (const Json *err = json_member(m, "error")) {
+		const Json *desc = json_member(*err, "desc");
+		throw QmpError(
+		    "QMP " + command + " on " + where + ": " +
+			(desc && desc->is_string() ? desc->get<std::string>() : to_json_text(*err)),
+		    json_string(*err, "class"));
+	}
+	return std::nullopt;
+}
+
+std::string qmp_greeting_version(const Json &qmp)
+{
+	const Json *v = json_member(qmp, "version");
+	const Json *q = v ? json_member(*v, "qemu") : nullptr;
+	if (!q)
+		return {};
+	auto num = [&](const char *k) {
+		const Json *x = json_member(*q, k);
+		return x && x->is_number_integer() ? to_json_text(*x) : std::string("0");
+	};
+	return num("major") + "." + num("minor") + "." + num("micro");
 }
 
 QmpClient QmpClient::connect(const std::string &path, int wait_ms)
@@ -41,28 +93,21 @@ QmpClient QmpClient::connect(const std::string &path, int wait_ms)
 			            "start QEMU with -qmp unix:" + path + ",server=on,wait=off");
 		std::this_thread::sleep_for(std::chrono::milliseconds(50));
 	}
-	QmpClient c(std::move(fd), path);
-	Json hello = c.read_message();
-	const Json *qmp = hello.find("QMP");
+	return over(std::move(fd), path);
+}
+
+QmpClient QmpClient::over(UniqueFd fd, std::string name, int reply_timeout_ms)
+{
+	QmpClient c(std::move(fd), std::move(name), reply_timeout_ms);
+	Json hello = c.read_message(c.deadline(), "the QMP greeting");
+	const Json *qmp = json_member(hello, "QMP");
 	if (!qmp)
-		throw Error(EPROTO, "QMP socket " + path, "expected the QMP greeting, got " + hello.dump(),
+		throw Error(EPROTO, "QMP socket " + c.path_,
+		            "expected the QMP greeting, got " + to_json_text(hello).substr(0, 200),
 		            "is this a QMP (not HMP) socket?");
 	c.greeting_ = *qmp;
 	c.execute("qmp_capabilities");
 	return c;
-}
-
-std::string QmpClient::qemu_version() const
-{
-	const Json *v = greeting_.find("version");
-	const Json *q = v ? v->find("qemu") : nullptr;
-	if (!q)
-		return {};
-	auto num = [&](const char *k) {
-		const Json *x = q->find(k);
-		return x && x->is_int() ? std::to_string(x->as_int()) : std::string("0");
-	};
-	return num("major") + "." + num("minor") + "." + num("micro");
 }
 
 void QmpClient::send_line(const std::string &line, int pass_fd)
@@ -98,31 +143,36 @@ void QmpClient::send_line(const std::string &line, int pass_fd)
 	}
 }
 
-Json QmpClient::read_message()
+Json QmpClient::read_message(Deadline deadline, const std::string &waiting_for)
 {
 	while (true) {
-		size_t nl = buf_.find('\n');
-		if (nl != std::string::npos) {
-			std::string line = buf_.substr(0, nl);
-			buf_.erase(0, nl + 1);
-			if (line.find_first_not_of(" \r\t") == std::string::npos)
+		while (auto line = lines_.next()) {
+			if (line->find_first_not_of(" \r\t") == std::string::npos)
 				continue;
 			try {
-				return Json::parse(line);
+				return parse_json(*line);
 			} catch (const JsonError &e) {
 				throw Error(EPROTO, "QMP socket " + path_,
-				            std::string("unparsable reply: ") + e.what());
+				            std::string("unparsable message while waiting for ") +
+				                waiting_for + ": " + e.what());
 			}
 		}
+		auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+		    deadline - std::chrono::steady_clock::now());
+		if (left.count() <= 0)
+			throw Error(ETIMEDOUT, "QMP socket " + path_,
+			            "no reply to " + waiting_for + " within " + std::to_string(timeout_ms_) +
+			                " ms",
+			            "is QEMU stopped or hung?");
 		pollfd p{fd_.get(), POLLIN, 0};
-		int r = ::poll(&p, 1, kReplyTimeoutMs);
+		int r = ::poll(&p, 1, static_cast<int>(left.count()));
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
 			throw_errno("QMP socket " + path_, "poll");
 		}
 		if (r == 0)
-			throw Error(ETIMEDOUT, "QMP socket " + path_, "no reply from QEMU");
+			continue; // the deadline check above reports it
 		char chunk[8192];
 		ssize_t n = ::recv(fd_.get(), chunk, sizeof(chunk), 0);
 		if (n < 0) {
@@ -131,36 +181,33 @@ Json QmpClient::read_message()
 			throw_errno("QMP socket " + path_, "receive");
 		}
 		if (n == 0)
-			throw Error(ECONNRESET, "QMP socket " + path_, "QEMU closed the connection");
-		buf_.append(chunk, static_cast<size_t>(n));
+			throw Error(ECONNRESET, "QMP socket " + path_,
+			            "QEMU closed the connection while vsteer waited for " + waiting_for);
+		try {
+			lines_.append(std::string_view(chunk, static_cast<size_t>(n)));
+		} catch (const std::length_error &e) {
+			throw Error(EMSGSIZE, "QMP socket " + path_,
+			            std::string("received ") + e.what() + " while waiting for " + waiting_for,
+			            "is this QEMU's QMP socket?");
+		}
 	}
 }
 
 Json QmpClient::execute(const std::string &command, Json arguments, int pass_fd)
 {
 	std::string id = "vsteer-" + std::to_string(next_id_++);
-	Json req = Json::Object{{"execute", command}};
+	Json req = Json::object();
+	req["execute"] = command;
 	if (!arguments.is_null())
-		req.set("arguments", std::move(arguments));
-	req.set("id", id);
-	send_line(req.dump() + "\n", pass_fd);
-	while (true) {
-		Json m = read_message();
-		if (m.find("event"))
-			continue;
-		const Json *mid = m.find("id");
-		if (mid && !(mid->is_string() && mid->as_string() == id))
-			continue;
-		if (const Json *ret = m.find("return"))
+		req["arguments"] = std::move(arguments);
+	req["id"] = id;
+	send_line(to_json_text(req) + "\n", pass_fd);
+	// One deadline for the reply: events and other messages do not extend it.
+	const Deadline until = deadline();
+	const std::string what = "the reply to " + command;
+	while (true)
+		if (auto ret = qmp_reply_for(read_message(until, what), command, id, path_))
 			return *ret;
-		if (const Json *err = m.find("error")) {
-			const Json *desc = err->find("desc");
-			const Json *cls = err->find("class");
-			throw QmpError("QMP " + command + " on " + path_ + ": " +
-			                   (desc && desc->is_string() ? desc->as_string() : err->dump()),
-			               cls && cls->is_string() ? cls->as_string() : std::string());
-		}
-	}
 }
 
 } // namespace vsteer::qemu

@@ -3,6 +3,9 @@
 #pragma once
 
 #include <cctype>
+#include <charconv>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +34,19 @@ inline std::vector<std::string_view> split(std::string_view s, char sep)
 			return out;
 		start = pos + 1;
 	}
+}
+
+// A decimal number of at most `max`: digits only (no sign, blanks or 0x), as the CLI's
+// numeric values are written. nullopt otherwise, so that the caller names the option.
+inline std::optional<uint64_t> parse_decimal(std::string_view s, uint64_t max)
+{
+	uint64_t v = 0;
+	if (s.empty() || !std::isdigit(static_cast<unsigned char>(s.front())))
+		return std::nullopt;
+	auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v, 10);
+	if (ec != std::errc() || end != s.data() + s.size() || v > max)
+		return std::nullopt;
+	return v;
 }
 
 } // namespace vsteer::text
