@@ -5,7 +5,7 @@
 #pragma once
 
 #include "rss_config.hpp" // ConfigError
-#include "vsteer_abi.h"
+#include "xdp_abi.h"
 
 #include <array>
 #include <cstdint>

@@ -4,7 +4,7 @@
 #include "protocol.hpp"
 #include "steering_pins.hpp"
 #include "tap_proof.hpp"
-#include "vsteer_abi.h"
+#include "rss_abi.h"
 
 #include <grp.h>
 #include <pwd.h>
