@@ -14,7 +14,6 @@ namespace vsteer::libvirt
 {
 
 inline constexpr const char *kStateDir = "/run/vsteer";
-inline constexpr const char *kLockFile = "/run/vsteer/libvirt.lock";
 
 struct PinnedSteering {
 	SteeringObjects objects;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "wrapper_plan.hpp"
+#include "json.hpp"
 #include "qemu_cmdline.hpp"
 
 namespace vsteer::libvirt
@@ -8,22 +9,24 @@ namespace vsteer::libvirt
 namespace
 {
 
-std::string text(const qemu::Json *j)
+// A member's value as QEMU's key=value text would spell it; "" when absent.
+std::string text(const Json &obj, std::string_view key)
 {
+	const Json *j = json_member(obj, key);
 	if (!j)
 		return {};
 	if (j->is_string())
-		return j->as_string();
-	if (j->is_int())
-		return std::to_string(j->as_int());
-	if (j->is_bool())
-		return j->as_bool() ? "on" : "off";
+		return j->get<std::string>();
+	if (j->is_number_integer())
+		return std::to_string(j->get<long long>());
+	if (j->is_boolean())
+		return j->get<bool>() ? "on" : "off";
 	return {};
 }
 
-bool is_on(const qemu::Json *j)
+bool is_on(const Json &obj, std::string_view key)
 {
-	const std::string t = text(j);
+	const std::string t = text(obj, key);
 	return t == "on" || t == "true" || t == "yes";
 }
 
@@ -52,21 +55,21 @@ std::vector<SteeringTarget> steering_targets(const std::vector<std::string> &arg
 	const auto opts = qemu::scan_net_options(argv);
 	std::vector<SteeringTarget> out;
 	for (const auto &nd : opts) {
-		if (nd.option != "netdev" || text(nd.value.find("type")) != "tap")
+		if (nd.option != "netdev" || text(nd.value, "type") != "tap")
 			continue;
-		std::string fds = text(nd.value.find("fds"));
+		std::string fds = text(nd.value, "fds");
 		if (fds.empty())
-			fds = text(nd.value.find("fd"));
+			fds = text(nd.value, "fd");
 		const std::vector<int> queue_fds = fd_list(fds);
-		const std::string id = text(nd.value.find("id"));
+		const std::string id = text(nd.value, "id");
 		if (queue_fds.empty() || id.empty())
 			continue;
 		for (const auto &dev : opts) {
-			if (dev.option != "device" || text(dev.value.find("netdev")) != id)
+			if (dev.option != "device" || text(dev.value, "netdev") != id)
 				continue;
-			if (text(dev.value.find("driver")).rfind("virtio-net", 0) != 0)
+			if (text(dev.value, "driver").rfind("virtio-net", 0) != 0)
 				continue;
-			if (!is_on(dev.value.find("rss")) || dev.value.find("ebpf-rss-fds"))
+			if (!is_on(dev.value, "rss") || json_member(dev.value, "ebpf-rss-fds"))
 				continue;
 			out.push_back({id, queue_fds.front(), static_cast<unsigned>(queue_fds.size())});
 			break;
