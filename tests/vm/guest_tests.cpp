@@ -421,23 +421,6 @@ void test_ioctls()
 		R.report("tun/helper-error-names-tap", ok, errno_name(code) + ": " + msg);
 		set_vnet_hdr_sz(fd, kHashHdr);
 	}
-	// `vsteer attach --hash-report` keeps the reason: the tap's real vnet header size
-	{
-		Tap mq = make_tap("vsq2", 1, true, true, 12);
-		SteeringObjects obj = SteeringObjects::load();
-		std::string msg;
-		int code = 0;
-		try {
-			vsteer::attach_steering("vsq2", obj.prog_fd(), true);
-		} catch (const Error &e) {
-			msg = e.what();
-			code = e.code();
-		}
-		bool ok = R.patched()
-		              ? code == EINVAL && msg.find("its vnet header is 12 bytes") != std::string::npos
-		              : code == EOPNOTSUPP && msg.find("vsq2") != std::string::npos;
-		R.report("tun/attach-error-names-header-size", ok, errno_name(code) + ": " + msg);
-	}
 	// an unattached file
 	{
 		Fd f(::open("/dev/net/tun", O_RDWR | O_CLOEXEC));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "steering_objects.hpp"
 
+#include "interface_name.hpp"
 #include "tap_control.hpp"
 #include "tun_steering.skel.h"
 

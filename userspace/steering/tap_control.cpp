@@ -21,7 +21,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cstring>
 #include <memory>
 #include <vector>
@@ -265,16 +264,6 @@ TapInfo require_tap(const std::string &tap)
 }
 
 } // namespace
-
-void check_interface_name(const std::string &name)
-{
-	bool ok = !name.empty() && name.size() < IFNAMSIZ && name != "." && name != "..";
-	for (char c : name)
-		ok = ok && c != '/' && c != ':' && c != '\0' && !std::isspace(static_cast<unsigned char>(c));
-	if (!ok)
-		throw Error(EINVAL, "tap '" + name + "'", "invalid interface name",
-		            "names are 1..15 bytes without '/', ':' or whitespace, and not . or ..");
-}
 
 std::optional<TapInfo> query_tap(const std::string &name)
 {

@@ -5,6 +5,8 @@
 // (QEMU) that holds the tap's queues.
 #pragma once
 
+#include "interface_name.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,10 +28,6 @@ struct TapInfo {
 	// lacks the kernel-patches/ series (it sends the attribute for every tun device)
 	std::optional<uint32_t> hash_report;
 };
-
-// Throws Error unless `name` is a name the kernel accepts for an interface (1..15 bytes,
-// no '/', ':' or whitespace, not "." or ".."): it also names the tap's pin directory.
-void check_interface_name(const std::string &name);
 
 // From RTM_GETLINK, without attaching a queue. nullopt if no such device; throws if the
 // device exists but is not a tun/tap.
