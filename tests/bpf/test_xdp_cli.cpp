@@ -85,7 +85,7 @@ TEST_CASE("xdp cli: bad input is refused precisely and changes nothing")
 	REQUIRE(w.run("rule add --match 'proto=tcp src=192.0.2.1 dst=10.1.0.1 sport=1 dport=2' --action vm:a")
 	            .rc == 0);
 	const std::string before = w.state();
-	REQUIRE(before.find("\"name\": \"a\"") != std::string::npos);
+	REQUIRE(before.find("\"name\":\"a\"") != std::string::npos);
 
 	const Refusal cases[] = {
 	    {"vm add b --tap vxt2 --prefix 10.1.7.0/24 --action tap",
