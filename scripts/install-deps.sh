@@ -109,7 +109,9 @@ if [ ${#need_types[@]} -gt 0 ]; then
 		echo "install-deps: no bookworm entry in /etc/apt/sources.list{,.d}: cannot tell which Debian mirror this machine uses; add bookworm-backports (deb and deb-src) yourself" >&2
 		exit 1
 	fi
-	f=/etc/apt/sources.list.d/vsteer-backports-${need_types[*]// /-}.sources
+	# apt reads only files named [A-Za-z0-9_.-]+.sources: no spaces in the name, or it
+	# silently ignores the file and every backports install then fails.
+	f=/etc/apt/sources.list.d/vsteer-bookworm-backports.sources
 	echo "install-deps: adding bookworm-backports (${need_types[*]}) from $mirror to $f"
 	cat >"$f" <<SRC
 Types: ${need_types[*]}
@@ -127,6 +129,10 @@ fi
 
 export DEBIAN_FRONTEND=noninteractive
 apt-get -o DPkg::Lock::Timeout=900 update -qq
+if ! apt-cache policy | grep -q ' bookworm-backports/main '; then
+	echo "install-deps: apt does not list bookworm-backports after 'apt-get update'; check /etc/apt/sources.list.d (apt ignores file names with characters other than A-Z a-z 0-9 _ . -)" >&2
+	exit 1
+fi
 if [ -n "$need_main" ]; then
 	# shellcheck disable=SC2086
 	apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $need_main
