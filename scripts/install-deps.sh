@@ -47,12 +47,13 @@ missing() {
 
 need_main=$(missing "${MAIN_PKGS[@]}")
 need_bp=$(missing "${BACKPORTS_PKGS[@]}")
-# libbpf must be the backports 1.4 series (skeleton features we use).
-if [ -z "$need_bp" ] && ! grep -q '^1:1\.[4-9]' <<<"$(dpkg-query -W -f='${Version}' libbpf-dev 2>/dev/null)"; then
+# libbpf must be the backports 1.4 series (skeleton features we use); bookworm's libxdp-dev
+# pulls in bookworm's libbpf 1.1, so an installed libbpf-dev is not enough.
+if ! grep -q '^1:1\.[4-9]' <<<"$(dpkg-query -W -f='${Version}' libbpf-dev 2>/dev/null)"; then
 	need_bp="${BACKPORTS_PKGS[*]}"
 fi
 # meson must be >= 1.5 (QEMU 10's configure); bookworm itself has 1.0.
-if [ -z "$need_bp" ] && ! dpkg --compare-versions "$(dpkg-query -W -f='${Version}' meson 2>/dev/null)" ge 1.5; then
+if ! dpkg --compare-versions "$(dpkg-query -W -f='${Version}' meson 2>/dev/null)" ge 1.5; then
 	need_bp="${BACKPORTS_PKGS[*]}"
 fi
 # The Debian mirror this machine already uses for bookworm (deb822 .sources or one-line
