@@ -25,7 +25,9 @@
 #include "rss_reference.hpp"
 #include "tc_eastwest.skel.h"
 #include "tun_steering.skel.h"
+#include "xdp_abi.h" // before the skeleton: its .bss names struct vsteer_xdp_meta
 #include "xdp_classify.skel.h"
+#include "xdp_objects.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -255,6 +257,7 @@ void print_verifier_counts(Floors &floors)
 			fail("open the XDP classifier object", errno);
 		bpf_map *m;
 		bpf_object__for_each_map(m, x->obj) bpf_map__set_pin_path(m, nullptr);
+		bpf_program__set_autoload(x->progs.vsteer_classify, vsteer::xdp_metadata_supported());
 		bpf_program__set_autoload(x->progs.vsteer_nometa, true);
 		if (int err = xdp_classify__load(x); err) {
 			xdp_classify__destroy(x);

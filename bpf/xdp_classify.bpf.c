@@ -43,6 +43,15 @@ static __always_inline int vsteer_xdp_load_direct(void *ctx, __u32 off, void *ds
 #include "xdp_classify_maps.h"
 #include "xdp_classify.h"
 
+/*
+ * Some kernels do not offer bpf_xdp_adjust_meta to XDP programs; there only
+ * vsteer_nometa loads. Tests then set record_verdict before loading, and the
+ * verdict that would have gone into the metadata is kept in last_verdict. Off
+ * (always, outside tests) the verifier drops the store as dead code.
+ */
+const volatile __u8 record_verdict = 0;
+struct vsteer_xdp_meta last_verdict = {};
+
 static __always_inline void vsteer_xdp_count_action(struct vsteer_xdp_action_counters *c, __u32 action,
                                                     int rate_limited, int error)
 {
@@ -280,6 +289,8 @@ static __always_inline int vsteer_classify_frame(struct xdp_md *ctx, const int w
 	m.rule = v.rule;
 	if (with_meta)
 		vsteer_xdp_write_meta(ctx, &m);
+	else if (record_verdict)
+		__builtin_memcpy(&last_verdict, &m, sizeof(m));
 
 	switch (action) {
 	case VSTEER_XDP_DROP:
@@ -325,8 +336,9 @@ int vsteer_classify(struct xdp_md *ctx)
  * The same without metadata (vsteer_cpumap classifies again, counted in
  * meta_fallback), for libxdp dispatchers that cannot hold the other: the kernel
  * (6.13, 6.12.y) lets an freplace program that changes packet data replace only
- * a function that does too, and older libxdp dispatchers' slots do not.
- * Loaded only when chosen (userspace/lib/xdp_objects.cpp). The name fits the
+ * a function that does too, and older libxdp dispatchers' slots do not; and for
+ * kernels that refuse bpf_xdp_adjust_meta to XDP programs altogether.
+ * Loaded only when chosen (userspace/xdp/xdp_objects.cpp). The name fits the
  * kernel's 15 characters, so that a listing tells the two variants apart.
  */
 SEC("xdp")

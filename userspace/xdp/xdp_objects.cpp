@@ -127,8 +127,18 @@ void configure_skeleton(::xdp_classify *skel)
 	int err = bpf_map__set_max_entries(skel->maps.xdp_cpumap, possible_cpus());
 	if (err)
 		throw Error(-err, "map xdp_cpumap", "size the cpumap");
-	// Loaded only where the classifier with metadata is refused (xdp_attach).
-	bpf_program__set_autoload(skel->progs.vsteer_nometa, false);
+	// One variant is loaded: the one without metadata where the kernel refuses
+	// bpf_xdp_adjust_meta to XDP programs (xdp_attach also falls back to it).
+	const bool meta = xdp_metadata_supported();
+	bpf_program__set_autoload(skel->progs.vsteer_classify, meta);
+	bpf_program__set_autoload(skel->progs.vsteer_nometa, !meta);
+}
+
+// The loaded classifier variant of a configured skeleton.
+bpf_program *classify_program(::xdp_classify *skel)
+{
+	return bpf_program__autoload(skel->progs.vsteer_classify) ? skel->progs.vsteer_classify
+	                                                          : skel->progs.vsteer_nometa;
 }
 
 // Adopts the maps already pinned in `dir` (bpf_map__reuse_fd, without libbpf's
@@ -359,6 +369,27 @@ XdpMaps XdpMaps::from_skeleton(const ::xdp_classify *skel)
 	return m;
 }
 
+// Loads `bpf_xdp_adjust_meta(ctx, 0); return XDP_PASS;`. Not libbpf_probe_bpf_helper: it
+// counts any refusal but "unknown func" as support, and some kernels refuse this helper to
+// XDP programs with "program of this type cannot use helper".
+bool xdp_metadata_supported()
+{
+	static const bool supported = [] {
+		const bpf_insn prog[] = {
+		    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2, .src_reg = 0, .off = 0, .imm = 0},
+		    {.code = BPF_JMP | BPF_CALL, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = BPF_FUNC_xdp_adjust_meta},
+		    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = XDP_PASS},
+		    {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
+		};
+		int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "vsteer_probe", "GPL", prog, std::size(prog), nullptr);
+		if (fd < 0)
+			return false;
+		close(fd);
+		return true;
+	}();
+	return supported;
+}
+
 XdpTestObjects::XdpTestObjects()
 {
 	skel_ = ::xdp_classify::open();
@@ -368,6 +399,8 @@ XdpTestObjects::XdpTestObjects()
 		bpf_map *map;
 		bpf_object__for_each_map(map, skel_->obj) bpf_map__set_pin_path(map, nullptr);
 		configure_skeleton(skel_);
+		// Without metadata the test still sees each verdict, through last_verdict.
+		skel_->rodata->record_verdict = !xdp_metadata_supported();
 		int err = ::xdp_classify::load(skel_);
 		if (err)
 			throw Error(-err, "BPF object xdp_classify", "load",
@@ -385,7 +418,21 @@ XdpTestObjects::~XdpTestObjects()
 }
 int XdpTestObjects::classify_fd() const
 {
-	return bpf_program__fd(skel_->progs.vsteer_classify);
+	return bpf_program__fd(classify_program(skel_));
+}
+
+bool XdpTestObjects::records_verdict() const
+{
+	return skel_->rodata->record_verdict != 0;
+}
+
+std::optional<vsteer_xdp_meta> XdpTestObjects::take_last_verdict()
+{
+	vsteer_xdp_meta m = skel_->bss->last_verdict;
+	skel_->bss->last_verdict = {};
+	if (m.magic != VSTEER_XDP_META_MAGIC)
+		return std::nullopt;
+	return m;
 }
 int XdpTestObjects::cpumap_prog_fd() const
 {
@@ -476,7 +523,7 @@ static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<Xdp
 		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(old));
 		__u32 flags = XDP_FLAGS_REPLACE |
 		              (*cur_mode == XdpMode::Native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
-		int fd = bpf_program__fd(g.skel->progs.vsteer_classify);
+		int fd = bpf_program__fd(classify_program(g.skel));
 		if (bpf_xdp_attach(static_cast<int>(ifindex), fd, flags, &opts))
 			throw_errno(obj, "replace the classifier (XDP_FLAGS_REPLACE)",
 			            "the attached program changed meanwhile; retry");
@@ -509,8 +556,11 @@ static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<Xdp
 			return e;
 		};
 		xdp_program *prog = nullptr;
-		int err = attach(kClassifyName, &prog);
-		if (err == -EINVAL) {
+		const bool meta = xdp_metadata_supported();
+		int err = attach(meta ? kClassifyName : kClassifyNoMetaName, &prog);
+		if (!meta) {
+			rep.metadata = false;
+		} else if (err == -EINVAL) {
 			// The kernel (6.13, 6.12.y) lets an freplace program that changes packet data
 			// (bpf_xdp_adjust_meta) replace only a function that does too, and the slots of
 			// older libxdp dispatchers (before xdp-tools' fix, e.g. Debian 12's 1.3.1) do not:

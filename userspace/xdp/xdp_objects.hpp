@@ -65,6 +65,10 @@ struct XdpMaps {
 };
 
 // A loaded classifier without pins (BPF_PROG_TEST_RUN tests and the bench).
+// Whether this kernel lets XDP programs call bpf_xdp_adjust_meta (probed once). Where it
+// does not, only the classifier variant without metadata (vsteer_nometa) loads.
+bool xdp_metadata_supported();
+
 class XdpTestObjects
 {
 public:
@@ -72,7 +76,11 @@ public:
 	~XdpTestObjects();
 	XdpTestObjects(const XdpTestObjects &) = delete;
 	XdpTestObjects &operator=(const XdpTestObjects &) = delete;
-	int classify_fd() const;
+	int classify_fd() const; // the loaded variant (with metadata where the kernel allows it)
+	// Without metadata support the classifier records each verdict instead (record_verdict):
+	// the last one, cleared by reading it.
+	bool records_verdict() const;
+	std::optional<vsteer_xdp_meta> take_last_verdict();
 	int cpumap_prog_fd() const;
 	XdpMaps &maps() { return maps_; }
 
