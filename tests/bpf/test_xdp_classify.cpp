@@ -70,7 +70,8 @@ RunResult run_xdp(XdpTestObjects &obj, const Bytes &frame)
 	}
 	r.out.assign(out.begin() + static_cast<long>(metalen), out.begin() + opts.data_size_out);
 	if (obj.records_verdict()) {
-		REQUIRE_MESSAGE(metalen == 0, "the variant without metadata wrote " << metalen << " bytes of it");
+		REQUIRE_MESSAGE(metalen == 0,
+		                "the variant without metadata wrote " << metalen << " bytes of it");
 		r.meta = obj.take_last_verdict();
 	}
 	return r;

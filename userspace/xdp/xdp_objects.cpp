@@ -376,12 +376,25 @@ bool xdp_metadata_supported()
 {
 	static const bool supported = [] {
 		const bpf_insn prog[] = {
-		    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_2, .src_reg = 0, .off = 0, .imm = 0},
-		    {.code = BPF_JMP | BPF_CALL, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = BPF_FUNC_xdp_adjust_meta},
-		    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .src_reg = 0, .off = 0, .imm = XDP_PASS},
+		    {.code = BPF_ALU64 | BPF_MOV | BPF_K,
+		     .dst_reg = BPF_REG_2,
+		     .src_reg = 0,
+		     .off = 0,
+		     .imm = 0},
+		    {.code = BPF_JMP | BPF_CALL,
+		     .dst_reg = 0,
+		     .src_reg = 0,
+		     .off = 0,
+		     .imm = BPF_FUNC_xdp_adjust_meta},
+		    {.code = BPF_ALU64 | BPF_MOV | BPF_K,
+		     .dst_reg = BPF_REG_0,
+		     .src_reg = 0,
+		     .off = 0,
+		     .imm = XDP_PASS},
 		    {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
 		};
-		int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "vsteer_probe", "GPL", prog, std::size(prog), nullptr);
+		int fd =
+		    bpf_prog_load(BPF_PROG_TYPE_XDP, "vsteer_probe", "GPL", prog, std::size(prog), nullptr);
 		if (fd < 0)
 			return false;
 		close(fd);
