@@ -131,6 +131,7 @@ dirs() {
 {
 	dirs
 	echo "file /init $REPO_ROOT/tests/qemu/hash-l2-init.sh 755 0 0"
+	echo "file /init-lib.sh $REPO_ROOT/tests/vm/init-lib.sh 644 0 0"
 	echo "file /vsteer/vsteer-hash-rx $work/vsteer-hash-rx 755 0 0"
 	echo "file /vsteer/hash_rx.bpf.o $work/hash_rx.bpf.o 644 0 0"
 	with_libs /usr/sbin/ethtool
@@ -150,6 +151,7 @@ firmware() { # the few files this QEMU loads for a pc machine without VGA and op
 {
 	dirs /qemu /l2 /run /sys/fs /sys/fs/bpf
 	echo "file /init $REPO_ROOT/tests/qemu/hash-l1-init.sh 755 0 0"
+	echo "file /init-lib.sh $REPO_ROOT/tests/vm/init-lib.sh 644 0 0"
 	echo "file /qemu/qemu-system-x86_64 $work/qemu-system-x86_64 755 0 0"
 	firmware
 	echo "file /l2/bzImage ${image[baseline]}/bzImage 644 0 0"
