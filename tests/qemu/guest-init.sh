@@ -13,10 +13,8 @@
 . /init-lib.sh
 guest_mounts
 
-flows=$(kernel_param vstq.flows 256)
-k1=$(kernel_param vstq.k1 "")
-k2=$(kernel_param vstq.k2 "")
-cycle=$(kernel_param vstq.cycle 0)
+flows=256 k1='' k2='' cycle=0
+kernel_params vstq flows k1 k2 cycle
 E=/usr/sbin/ethtool
 rc=0
 

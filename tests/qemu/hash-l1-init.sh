@@ -16,11 +16,8 @@ mount -t bpf bpf /sys/fs/bpf
 mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 
-modes=$(kernel_param vsth.modes off,on)
-flows=$(kernel_param vsth.flows 210)
-seed=$(kernel_param vsth.seed 1)
-key=$(kernel_param vsth.key "")
-seconds=$(kernel_param vsth.seconds 10)
+modes=off,on flows=210 seed=1 key='' seconds=10
+kernel_params vsth modes flows seed key seconds
 echo "VSTH-L1-BOOT $(uname -r)"
 param=/sys/module/vhost_net/parameters/hash_report
 if [ -e "$param" ]; then

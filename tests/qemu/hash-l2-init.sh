@@ -8,9 +8,8 @@
 . /init-lib.sh
 guest_mounts
 
-flows=$(kernel_param vsth.flows 210)
-key=$(kernel_param vsth.key "")
-round=$(kernel_param vsth.round 1)
+flows=210 key='' round=1
+kernel_params vsth flows key round
 E=/usr/sbin/ethtool
 rc=0
 fail() {

@@ -15,17 +15,22 @@ guest_mounts() {
 	mount -t devtmpfs devtmpfs /dev 2>/dev/null
 }
 
-# kernel_param NAME DEFAULT: the value of NAME=VALUE on the kernel command line (the last
-# one given), or DEFAULT
-kernel_param() {
-	kp_value=$2
+# kernel_params PREFIX NAME...: sets each shell variable NAME to VALUE where the kernel
+# command line holds PREFIX.NAME=VALUE (the last one given); the others keep their value
+kernel_params() {
+	kp_prefix=$1
+	shift
 	# shellcheck disable=SC2013 # the command line is words
 	for kp_arg in $(cat /proc/cmdline); do
 		case $kp_arg in
-		"$1"=*) kp_value=${kp_arg#"$1"=} ;;
+		"$kp_prefix".*=*) kp_name=${kp_arg#"$kp_prefix".} ;;
+		*) continue ;;
 		esac
+		kp_name=${kp_name%%=*}
+		for kp_want in "$@"; do
+			[ "$kp_name" = "$kp_want" ] && eval "$kp_want=\${kp_arg#*=}"
+		done
 	done
-	echo "$kp_value"
 }
 
 # kernel_log_bad: true when the kernel logged a bug or warning; the lines are in /tmp/bad

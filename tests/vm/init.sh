@@ -9,9 +9,8 @@ mount -t tmpfs tmpfs /tmp
 mkdir -p /sys/fs/bpf && mount -t bpf bpf /sys/fs/bpf
 ip link set lo up
 
-variant=$(kernel_param vsteer.variant patched)
-suite=$(kernel_param vsteer.suite all)
-frames=$(kernel_param vsteer.frames 200)
+variant=patched suite=all frames=200
+kernel_params vsteer variant suite frames
 
 echo "VSTEER-KERNEL $(uname -r) $(nproc) cpus"
 start=$(date +%s)
