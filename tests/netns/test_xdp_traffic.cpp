@@ -145,6 +145,37 @@ size_t total(const std::vector<std::vector<Bytes>> &qs)
 	return n;
 }
 
+// Counts the frames that arrive on a tap queue, in a thread of its own, until stop().
+class QueueCounter
+{
+public:
+	explicit QueueCounter(int fd)
+	    : thread_([this, fd] {
+		      uint8_t buf[2048];
+		      while (!stop_) {
+			      pollfd p{fd, POLLIN, 0};
+			      if (poll(&p, 1, 20) > 0)
+				      while (read(fd, buf, sizeof(buf)) > 0)
+					      received_++;
+		      }
+	      })
+	{
+	}
+	~QueueCounter() { stop(); }
+	void stop()
+	{
+		stop_ = true;
+		if (thread_.joinable())
+			thread_.join();
+	}
+	size_t received() const { return received_; }
+
+private:
+	std::atomic<size_t> received_{0};
+	std::atomic<bool> stop_{false};
+	std::thread thread_;
+};
+
 // The world of one test.
 class World
 {
@@ -233,14 +264,7 @@ public:
 
 	void send(const Bytes &frame)
 	{
-		sockaddr_ll sll{};
-		sll.sll_family = AF_PACKET;
-		sll.sll_ifindex = vw_ifindex_;
-		sll.sll_halen = 6;
-		std::memcpy(sll.sll_addr, frame.data(), 6);
-		ssize_t n = sendto(sock_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr *>(&sll),
-		                   sizeof(sll));
-		REQUIRE(n == static_cast<ssize_t>(frame.size()));
+		REQUIRE_MESSAGE(send_raw(frame), "sendto: " << std::strerror(errno));
 	}
 	// Sends without REQUIRE (from another thread); returns success.
 	bool send_raw(const Bytes &frame)
@@ -287,6 +311,15 @@ VmInfo vm_info(World &w, const std::string &name)
 			return v;
 	FAIL("no VM " << name);
 	return {};
+}
+
+// The cpumap cases need root and two online CPUs (`cpus` gets the online ones).
+bool cpumap_preconditions(std::vector<unsigned> &cpus)
+{
+	if (!require_privileges("XDP netns traffic"))
+		return false;
+	cpus = online_cpus();
+	return require_condition(cpus.size() >= 2, "the cpumap cases need two online CPUs");
 }
 
 // The classifier's program id on the host end of the veth.
@@ -405,10 +438,8 @@ TEST_CASE("xdp netns: frames reach their VM's tap, pass through the stack, or ar
 
 TEST_CASE("xdp netns: the cpumap CPU and the tap queue follow the guest's RSS policy, and its changes")
 {
-	if (!require_privileges("XDP netns traffic"))
-		return;
-	auto cpus = online_cpus();
-	if (!require_condition(cpus.size() >= 2, "the cpumap cases need two online CPUs"))
+	std::vector<unsigned> cpus;
+	if (!cpumap_preconditions(cpus))
 		return;
 	World w;
 	Tap &tc = w.add_tap("vxc", 2);
@@ -463,36 +494,25 @@ TEST_CASE("xdp netns: the per-VM rate limit holds within 10%")
 	w.vsteer_ok("vm add r --tap vxr --mac " + format_mac(kMacA) + " --action tap --rate " +
 	            std::to_string(rate) + " --burst " + std::to_string(burst));
 	Bytes f = udp_to(kMacA, "192.0.2.1", "198.51.100.3", 1, 2);
-	std::atomic<size_t> received{0};
-	std::atomic<bool> stop{false};
-	std::thread reader([&] {
-		uint8_t buf[2048];
-		while (!stop) {
-			pollfd p{tr.fds[0], POLLIN, 0};
-			if (poll(&p, 1, 20) > 0)
-				while (read(tr.fds[0], buf, sizeof(buf)) > 0)
-					received++;
-		}
-	});
+	QueueCounter received(tr.fds[0]);
 	auto t0 = std::chrono::steady_clock::now();
 	size_t sent = 0;
 	while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000))
 		sent += w.send_raw(f);
 	double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 	std::this_thread::sleep_for(std::chrono::milliseconds(200));
-	stop = true;
-	reader.join();
+	received.stop();
 	VmInfo r = vm_info(w, "r");
 	double expect = rate * secs + burst;
 	double passed = static_cast<double>(r.totals.by_action.redirect_tap);
 	MESSAGE("xdp netns rate limit: sent " << sent << " in " << secs << " s, passed " << passed
 	                                      << " (expected " << expect << "), received on tap "
-	                                      << received.load() << ", rate_limited "
+	                                      << received.received() << ", rate_limited "
 	                                      << r.totals.by_action.rate_limited);
 	REQUIRE(sent > 2 * expect); // the sender must outrun the limit for this to mean anything
 	CHECK(passed >= 0.9 * expect);
 	CHECK(passed <= 1.1 * expect);
-	CHECK(static_cast<double>(received.load()) >= 0.9 * passed);
+	CHECK(static_cast<double>(received.received()) >= 0.9 * passed);
 	CHECK(r.totals.by_action.rate_limited + r.totals.by_action.redirect_tap == r.totals.packets);
 }
 
@@ -535,17 +555,8 @@ TEST_CASE("xdp netns: replacing the classifier keeps the maps and loses no frame
 	must("ip -n " + w.host + " link set vxu txqueuelen 20000");
 	w.vsteer_ok("xdp attach --dev vh");
 	w.vsteer_ok("vm add u --tap vxu --mac " + format_mac(kMacA) + " --action tap");
-	std::atomic<bool> stop{false};
-	std::atomic<size_t> sent{0}, received{0};
-	std::thread reader([&] {
-		uint8_t buf[2048];
-		while (!stop) {
-			pollfd p{ta.fds[0], POLLIN, 0};
-			if (poll(&p, 1, 20) > 0)
-				while (read(ta.fds[0], buf, sizeof(buf)) > 0)
-					received++;
-		}
-	});
+	std::atomic<size_t> sent{0};
+	QueueCounter received(ta.fds[0]);
 	std::atomic<bool> sending{true};
 	std::thread sender([&] {
 		Bytes f = udp_to(kMacA, "192.0.2.1", "198.51.100.3", 1, 2);
@@ -563,24 +574,21 @@ TEST_CASE("xdp netns: replacing the classifier keeps the maps and loses no frame
 	sending = false;
 	sender.join();
 	std::this_thread::sleep_for(std::chrono::milliseconds(200));
-	stop = true;
-	reader.join();
+	received.stop();
 	CHECK(rc1 == 0);
 	CHECK(rc2 == 0);
 	CHECK(xdp_device_state_in(w) != id_before);
 	VmInfo u = vm_info(w, "u"); // the VM (and its counters) survived both replacements
-	MESSAGE("xdp netns upgrade: sent " << sent.load() << ", received " << received.load() << ", counted "
-	                                   << u.totals.by_action.redirect_tap);
-	CHECK(received.load() == sent.load());
+	MESSAGE("xdp netns upgrade: sent " << sent.load() << ", received " << received.received()
+	                                   << ", counted " << u.totals.by_action.redirect_tap);
+	CHECK(received.received() == sent.load());
 	CHECK(u.totals.by_action.redirect_tap == sent.load());
 }
 
 TEST_CASE("xdp netns: generic mode steers to the guest policy's CPU too")
 {
-	if (!require_privileges("XDP netns traffic"))
-		return;
-	auto cpus = online_cpus();
-	if (!require_condition(cpus.size() >= 2, "the cpumap cases need two online CPUs"))
+	std::vector<unsigned> cpus;
+	if (!cpumap_preconditions(cpus))
 		return;
 	World w;
 	Tap &tg = w.add_tap("vxg", 2);
