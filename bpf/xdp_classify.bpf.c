@@ -326,7 +326,7 @@ int vsteer_classify(struct xdp_md *ctx)
  * meta_fallback), for libxdp dispatchers that cannot hold the other: the kernel
  * (6.13, 6.12.y) lets an freplace program that changes packet data replace only
  * a function that does too, and older libxdp dispatchers' slots do not.
- * Loaded only when chosen (userspace/lib/xdp_objects.cpp). The name fits the
+ * Loaded only when chosen (userspace/xdp/xdp_objects.cpp). The name fits the
  * kernel's 15 characters, so that a listing tells the two variants apart.
  */
 SEC("xdp")
