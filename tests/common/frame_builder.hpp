@@ -522,19 +522,13 @@ public:
 	}
 	FrameBuilder &ipv4(const Ipv4Addr &src, const Ipv4Addr &dst)
 	{
-		Ipv4Spec ip;
-		ip.src = src;
-		ip.dst = dst;
-		spec_.ip = ip;
+		spec_.ip = Ipv4Spec{.src = src, .dst = dst};
 		return *this;
 	}
 	FrameBuilder &ipv4(const char *src, const char *dst) { return ipv4(ipv4_addr(src), ipv4_addr(dst)); }
 	FrameBuilder &ipv6(const Ipv6Addr &src, const Ipv6Addr &dst)
 	{
-		Ipv6Spec ip;
-		ip.src = src;
-		ip.dst = dst;
-		spec_.ip = ip;
+		spec_.ip = Ipv6Spec{.src = src, .dst = dst};
 		return *this;
 	}
 	FrameBuilder &ipv6(const char *src, const char *dst) { return ipv6(ipv6_addr(src), ipv6_addr(dst)); }

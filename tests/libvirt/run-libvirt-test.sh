@@ -300,12 +300,7 @@ serve_round() {
 		bad "$phase: placement differs from the reference: $out"
 	fi
 	in_ns "$VSTEER" show --tap "$tap" --json >"$work/after.json"
-	ran=$(($("$FLOWS_TOOL" packets "$work/after.json") - $("$FLOWS_TOOL" packets "$work/show.json")))
-	if [ "$ran" -ge $((2 * NFLOWS)) ]; then
-		ok "$phase round $n: vsteer's program ran for the $ran frames sent"
-	else
-		bad "$phase round $n: vsteer's program counted $ran packets, $((2 * NFLOWS)) were sent"
-	fi
+	program_ran "$phase round $n" "$work/show.json" "$work/after.json"
 	set_mark
 }
 

@@ -63,6 +63,19 @@ exit_if_failed() {
 	exit 1
 }
 
+# program_ran WHAT BEFORE AFTER: between the two `vsteer show --json` outputs BEFORE and AFTER
+# vsteer's program counted at least the 2 * NFLOWS frames sent: the placement was its doing,
+# not QEMU's software RSS fallback
+program_ran() {
+	local ran
+	ran=$(($("$FLOWS_TOOL" packets "$3") - $("$FLOWS_TOOL" packets "$2")))
+	if [ "$ran" -ge $((2 * NFLOWS)) ]; then
+		ok "$1: the steering program ran for the $ran frames sent into the tap"
+	else
+		bad "$1: the steering program counted $ran packets, $((2 * NFLOWS)) were sent"
+	fi
+}
+
 # tap_namespace: the network namespace $ns (lo up) with the multiqueue tap $tap, up, without
 # IPv6 (no router solicitations among the test's frames); in_ns runs a command in it
 in_ns() { nsenter --net=/run/netns/"$ns" "$@"; }
