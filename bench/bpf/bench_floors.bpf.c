@@ -50,12 +50,7 @@ int floor_parse(struct __sk_buff *skb)
 
 struct vsteer_key_map bench_key SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct vsteer_toeplitz_cache);
-} bench_cache SEC(".maps");
+struct vsteer_toeplitz_cache_map bench_cache SEC(".maps");
 
 /* One whole rebuild of this CPU's table per run, for inputs up to `need` bytes. */
 static __always_inline int rebuild(__u32 need)

@@ -37,6 +37,14 @@ struct vsteer_table_map {
 	__type(value, __u16);
 };
 
+/* The per-CPU Toeplitz lookup tables of one key, two halves (toeplitz_table.h). */
+struct vsteer_toeplitz_cache_map {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct vsteer_toeplitz_cache);
+};
+
 /*
  * libbpf sizes an inner-map template from its BTF value type, and clang emits a
  * type that only an inner-map template refers to as a bare forward declaration.

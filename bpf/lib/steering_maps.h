@@ -13,13 +13,7 @@ struct vsteer_config_map config SEC(".maps");
 struct vsteer_key_map toeplitz_key SEC(".maps");
 struct vsteer_table_map indirection_table SEC(".maps");
 
-/* Per-CPU Toeplitz lookup tables, two halves (toeplitz_table.h). */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct vsteer_toeplitz_cache);
-} toeplitz_cache SEC(".maps");
+struct vsteer_toeplitz_cache_map toeplitz_cache SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -6,11 +6,7 @@ set -euo pipefail
 # shellcheck source=scripts/qemu/common.sh
 . "$(dirname "$0")/common.sh"
 
-mkdir -p "$QEMU_CACHE"
-exec 9>"$QEMU_CACHE/lock"
-flock 9
-tarball=$(qemu_tarball)
-mapfile -t patches < <(series_patches)
+qemu_inputs
 tree=$QEMU_CACHE/check
 export CCACHE_BASEDIR=$tree
 unpack_tree "$tarball" "$tree"

@@ -52,6 +52,17 @@ qemu_tarball() {
 	echo "$tarball"
 }
 
+# qemu_inputs: takes the cache's lock (held until the script exits) and sets tarball (the
+# orig tarball, fetched once) and patches (qemu-patches/series, in order).
+# shellcheck disable=SC2034 # (set for build-qemu.sh and check-series.sh)
+qemu_inputs() {
+	mkdir -p "$QEMU_CACHE"
+	exec 9>"$QEMU_CACHE/lock"
+	flock 9
+	tarball=$(qemu_tarball)
+	mapfile -t patches < <(series_patches)
+}
+
 # The patches of qemu-patches/series, in order, as absolute paths.
 series_patches() {
 	local p

@@ -4,7 +4,8 @@
 #                          PATCHED kernel's `make headers_install` output
 #   OUT/kselftest-tun|tap the kernel's tun and tap selftests (tools/testing/selftests/net/)
 #                          of the patched tree, static
-#   OUT/initramfs.cpio     busybox-static + guest_tests + kselftests + BPF objects + vectors, made
+#   OUT/initramfs.cpio     busybox-static + tests/vm/init.sh (/init) and init-lib.sh +
+#                          guest_tests + kselftests + BPF objects + vectors, made
 #                          with the kernel's usr/gen_init_cpio (no root needed)
 # guest_tests is the CMake target vsteer-guest-tests, built in a static build directory of
 # its own (OUT/cmake, -DVSTEER_STATIC=ON) against the patched kernel image directory's
@@ -63,6 +64,7 @@ dir /vsteer 755 0 0
 file /bin/busybox $busybox 755 0 0
 slink /bin/sh busybox 777 0 0
 file /init $REPO_ROOT/tests/vm/init.sh 755 0 0
+file /init-lib.sh $REPO_ROOT/tests/vm/init-lib.sh 644 0 0
 file /vsteer/guest_tests $out/guest_tests 755 0 0
 file /vsteer/kselftest-tun $out/kselftest-tun 755 0 0
 file /vsteer/kselftest-tap $out/kselftest-tap 755 0 0

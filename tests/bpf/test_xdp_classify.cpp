@@ -8,6 +8,7 @@
 #include "privileges.hpp"
 #include "random_config.hpp"
 #include "rss_reference.hpp"
+#include "test_run.hpp"
 #include "xdp_control.hpp"
 #include "xdp_objects.hpp"
 
@@ -48,19 +49,8 @@ RunResult run_xdp(XdpTestObjects &obj, const Bytes &frame)
 	std::vector<uint8_t> out(frame.size() + 256);
 	xdp_md ctx_in{}, ctx_out{};
 	ctx_in.data_end = static_cast<__u32>(frame.size());
-	LIBBPF_OPTS(bpf_test_run_opts, opts);
-	opts.data_in = frame.data();
-	opts.data_out = out.data();
-	opts.data_size_in = static_cast<__u32>(frame.size());
-	opts.data_size_out = static_cast<__u32>(out.size());
-	opts.ctx_in = &ctx_in;
-	opts.ctx_size_in = sizeof(ctx_in);
-	opts.ctx_out = &ctx_out;
-	opts.ctx_size_out = sizeof(ctx_out);
-	opts.repeat = 1;
-	int err = bpf_prog_test_run_opts(prog_fd, &opts);
-	REQUIRE_MESSAGE(err == 0, "BPF_PROG_TEST_RUN failed: " << std::strerror(errno));
-	r.ret = static_cast<int>(opts.retval);
+	const TestRunResult run = prog_test_run(prog_fd, frame, ctx_in, ctx_out, out);
+	r.ret = static_cast<int>(run.retval);
 	size_t metalen = ctx_out.data;
 	if (metalen == sizeof(vsteer_xdp_meta)) {
 		vsteer_xdp_meta m;
@@ -68,7 +58,7 @@ RunResult run_xdp(XdpTestObjects &obj, const Bytes &frame)
 		if (m.magic == VSTEER_XDP_META_MAGIC)
 			r.meta = m;
 	}
-	r.out.assign(out.begin() + static_cast<long>(metalen), out.begin() + opts.data_size_out);
+	r.out.assign(out.begin() + static_cast<long>(metalen), out.begin() + run.data_size_out);
 	if (obj.records_verdict()) {
 		REQUIRE_MESSAGE(metalen == 0,
 		                "the variant without metadata wrote " << metalen << " bytes of it");
@@ -359,39 +349,49 @@ TEST_CASE("xdp classifier: match kinds, actions and malformed input (BPF_PROG_TE
 		check_case(f, c, results.back());
 	}
 
-	// counters per rule, per VM and per action
+	// counters per rule, per VM and per action; the byte counters hold the sum of the frame
+	// lengths
 	{
 		vsteer_xdp_stats t = f.ctl.totals();
 		CHECK(t.packets == cases.size());
-		uint64_t rule = 0, mac = 0, prefix = 0, none = 0, drops = 0;
+		uint64_t rule = 0, mac = 0, prefix = 0, none = 0, drops = 0, bytes = 0;
 		for (const Case &c : cases) {
 			rule += c.match == VSTEER_XDP_MATCH_RULE;
 			mac += c.match == VSTEER_XDP_MATCH_MAC;
 			prefix += c.match == VSTEER_XDP_MATCH_PREFIX;
 			none += c.match == VSTEER_XDP_MATCH_NONE;
 			drops += c.action == VSTEER_XDP_DROP;
+			bytes += c.frame.size();
 		}
+		CHECK(t.bytes == bytes);
 		CHECK(t.matched_rule == rule);
 		CHECK(t.matched_mac == mac);
 		CHECK(t.matched_prefix == prefix);
 		CHECK(t.unmatched == none);
 		CHECK(t.by_action.drop == drops);
 		for (const RuleInfo &ri : f.ctl.rules()) {
-			uint64_t expect = 0;
+			uint64_t expect = 0, expect_bytes = 0;
 			for (size_t i = 0; i < cases.size(); i++)
 				if (cases[i].match == VSTEER_XDP_MATCH_RULE && results[i].meta &&
-				    results[i].meta->rule == ri.id)
+				    results[i].meta->rule == ri.id) {
 					expect++;
+					expect_bytes += cases[i].frame.size();
+				}
 			INFO("rule " << ri.id);
 			CHECK(expect > 0);
 			CHECK(ri.totals.packets == expect);
+			CHECK(ri.totals.bytes == expect_bytes);
 		}
 		for (const VmInfo &v : f.ctl.vms()) {
-			uint64_t expect = 0;
+			uint64_t expect = 0, expect_bytes = 0;
 			for (const Case &c : cases)
-				expect += c.vm == v.id;
+				if (c.vm == v.id) {
+					expect++;
+					expect_bytes += c.frame.size();
+				}
 			INFO("vm " << v.slot.name);
 			CHECK(v.totals.packets == expect);
+			CHECK(v.totals.bytes == expect_bytes);
 			uint64_t by_action = v.totals.by_action.pass + v.totals.by_action.drop +
 			                     v.totals.by_action.redirect_tap +
 			                     v.totals.by_action.redirect_cpu +

@@ -520,23 +520,9 @@ public:
 	{
 		return vlan(outer_tci, ethertype::kQinQ).vlan(inner_tci, ethertype::kVlan);
 	}
-	FrameBuilder &ipv4(const Ipv4Addr &src, const Ipv4Addr &dst)
-	{
-		Ipv4Spec ip;
-		ip.src = src;
-		ip.dst = dst;
-		spec_.ip = ip;
-		return *this;
-	}
+	FrameBuilder &ipv4(const Ipv4Addr &src, const Ipv4Addr &dst) { return ip<Ipv4Spec>(src, dst); }
 	FrameBuilder &ipv4(const char *src, const char *dst) { return ipv4(ipv4_addr(src), ipv4_addr(dst)); }
-	FrameBuilder &ipv6(const Ipv6Addr &src, const Ipv6Addr &dst)
-	{
-		Ipv6Spec ip;
-		ip.src = src;
-		ip.dst = dst;
-		spec_.ip = ip;
-		return *this;
-	}
+	FrameBuilder &ipv6(const Ipv6Addr &src, const Ipv6Addr &dst) { return ip<Ipv6Spec>(src, dst); }
 	FrameBuilder &ipv6(const char *src, const char *dst) { return ipv6(ipv6_addr(src), ipv6_addr(dst)); }
 	// Access to the IP header spec for the less common fields (throws if not that family).
 	Ipv4Spec &v4() { return std::get<Ipv4Spec>(spec_.ip); }
@@ -599,6 +585,16 @@ public:
 	operator Bytes() const { return build(); }
 
 private:
+	// An IP header of family Spec with these addresses, the other fields at their defaults.
+	template <class Spec, class Addr> FrameBuilder &ip(const Addr &src, const Addr &dst)
+	{
+		Spec h;
+		h.src = src;
+		h.dst = dst;
+		spec_.ip = h;
+		return *this;
+	}
+
 	FrameSpec spec_;
 };
 

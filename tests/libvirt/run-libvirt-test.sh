@@ -27,16 +27,14 @@
 # Everything it starts or creates is stopped or removed by PID/name at exit.
 set -euo pipefail
 
-REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD_DIR=${BUILD_DIR:-build}
-case $BUILD_DIR in /*) ;; *) BUILD_DIR=$REPO_ROOT/$BUILD_DIR ;; esac
-FLOWS_TOOL=$BUILD_DIR/vsteer-qemu-flows
+TEST_NAME=libvirt-test
+# shellcheck source=tests/qemu/lib.sh
+. "$(dirname "$0")/../qemu/lib.sh"
 NFLOWS=${LIBVIRT_TEST_FLOWS:-256}
 GUEST=${LIBVIRT_TEST_GUEST:-1}
 SEED=${LIBVIRT_TEST_SEED:-$(date +%s)}
 HOOK_LINK=/etc/libvirt/hooks/qemu.d/vsteer
 VIRSH=(virsh -q -c qemu:///system)
-T0=$(date +%s)
 if [ "${LIBVIRT_TEST_INSTALLED:-0}" = 1 ]; then
 	prefix=${LIBVIRT_TEST_PREFIX:-/usr}
 	VSTEER=$prefix/sbin/vsteer
@@ -49,8 +47,6 @@ else
 	WRAPPER_SRC=$BUILD_DIR/vsteer-qemu-wrapper
 	HOOK=$BUILD_DIR/vsteer-libvirt-hook
 fi
-
-log() { printf '[libvirt-test %3ds] %s\n' "$(($(date +%s) - T0))" "$*"; }
 
 # ------------------------------------------------------------------ prerequisites
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
@@ -65,10 +61,7 @@ why_not() {
 		return
 	fi
 	id libvirt-qemu >/dev/null 2>&1 || { echo "no user libvirt-qemu (libvirt-daemon-driver-qemu creates it)"; return; }
-	if ! command -v busybox >/dev/null || ! grep -q 'statically linked' <<<"$(file -L "$(command -v busybox)")"; then
-		echo "busybox-static missing (make deps)"
-		return
-	fi
+	static_busybox || { echo "busybox-static missing (make deps)"; return; }
 	pid_alive /run/libvirtd.pid && { echo "a libvirtd runs already (pid $(cat /run/libvirtd.pid)); this test starts its own in a network namespace: stop it first"; return; }
 	pid_alive /run/virtqemud.pid && { echo "virtqemud runs already (pid $(cat /run/virtqemud.pid)); stop it first"; return; }
 	for t in "$VSTEER" "$LIBVIRTD_VSTEER" "$WRAPPER_SRC" "$HOOK" "$FLOWS_TOOL"; do
@@ -83,14 +76,7 @@ why_not() {
 	fi
 	echo ""
 }
-if [ "${1:-}" = --check ]; then
-	reason=$(why_not)
-	[ -z "$reason" ] && exit 0
-	echo "$reason"
-	exit 1
-fi
-reason=$(why_not)
-[ -z "$reason" ] || { echo "libvirt-test: FAIL: $reason"; exit 1; }
+prerequisites "$@"
 
 # ------------------------------------------------------------------ state and cleanup
 work=$(mktemp -d /tmp/vsteer-libvirt-test.XXXXXX)
@@ -105,11 +91,7 @@ hook_linked=0
 vlv_pid=
 started_libvirtd=
 started_virtlogd=
-failures=0
-failed_checks=()
-keep_work=0
 
-in_ns() { nsenter --net=/run/netns/"$ns" "$@"; }
 stop_pid() { # PID: TERM, wait up to 10 s, then KILL
 	local p=$1
 	[ -n "$p" ] && kill -0 "$p" 2>/dev/null || return 0
@@ -130,32 +112,15 @@ cleanup() {
 	ip netns del "$ns" 2>/dev/null
 	ip netns del "$ns2" 2>/dev/null
 	rm -rf "$pin_dir" /var/log/libvirt/qemu/"$dom".log* 2>/dev/null
-	if [ "$keep_work" = 1 ]; then
-		echo "libvirt-test: logs kept in $work"
-	else
-		rm -rf "$work"
-	fi
+	remove_work
 }
 trap cleanup EXIT
-
-ok() { log "PASS $*"; }
-bad() {
-	log "FAIL $*"
-	failures=$((failures + 1))
-	failed_checks+=("$*")
-	keep_work=1
-}
 
 # ------------------------------------------------------------------ guest kernel and initramfs
 if [ "$GUEST" = 0 ]; then
 	log "LIBVIRT_TEST_GUEST=0: no guest kernel, the domain stays in its firmware; host-side checks only"
-elif [ -n "${QEMU_TEST_IMAGE_DIR:-}" ]; then
-	image_dir=$QEMU_TEST_IMAGE_DIR
 else
-	log "guest kernel: scripts/vm/build-kernel.sh baseline (cached)"
-	image_dir=$(bash "$REPO_ROOT/scripts/vm/build-kernel.sh" baseline | tail -n 1)
-fi
-if [ "$GUEST" != 0 ]; then
+	guest_image
 	[ -f "$image_dir/bzImage" ] || { echo "libvirt-test: FAIL: no bzImage in '$image_dir'"; exit 1; }
 	bash "$REPO_ROOT/tests/qemu/build-initramfs.sh" "$image_dir" "$work"
 	# libvirt gives the domain's files to the QEMU user while it runs: copies, never the cache
@@ -171,12 +136,7 @@ else
 fi
 
 # ------------------------------------------------------------------ namespace, tap, daemons
-ip netns add "$ns"
-in_ns ip link set lo up
-in_ns ip tuntap add dev "$tap" mode tap multi_queue
-in_ns sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1" || true
-in_ns ip link set "$tap" up
-log "namespace $ns with multiqueue tap $tap"
+tap_namespace
 
 if [ "${LIBVIRT_TEST_INSTALLED:-0}" != 1 ]; then
 	mkdir -p "$(dirname "$HOOK_LINK")"
@@ -206,7 +166,6 @@ start_libvirtd
 log "vsteer-libvirtd (pid $vlv_pid), virtlogd (pid $started_virtlogd), libvirtd (pid $started_libvirtd) in $ns; $("${VIRSH[@]}" version | grep -E 'library|hypervisor' | tr -s ' \n' ' ')"
 
 # ------------------------------------------------------------------ the domain
-rand_key() { od -An -N40 -tx1 /dev/urandom | tr -s ' \n' ':' | sed 's/^://; s/:$//'; }
 k1=$(rand_key)
 k2=$(rand_key)
 : >"$console"
@@ -341,12 +300,7 @@ serve_round() {
 		bad "$phase: placement differs from the reference: $out"
 	fi
 	in_ns "$VSTEER" show --tap "$tap" --json >"$work/after.json"
-	ran=$(($("$FLOWS_TOOL" packets "$work/after.json") - $("$FLOWS_TOOL" packets "$work/show.json")))
-	if [ "$ran" -ge $((2 * NFLOWS)) ]; then
-		ok "$phase round $n: vsteer's program ran for the $ran frames sent"
-	else
-		bad "$phase round $n: vsteer's program counted $ran packets, $((2 * NFLOWS)) were sent"
-	fi
+	program_ran "$phase round $n" "$work/show.json" "$work/after.json"
 	set_mark
 }
 
@@ -467,10 +421,8 @@ if [ "$failures" -ne 0 ]; then
 	tail -n 30 "$console" || true
 	echo "---- vsteer-libvirtd ----"
 	cat "$work/vsteer-libvirtd.log"
-	printf 'libvirt-test: failed: %s\n' "${failed_checks[@]}"
-	echo "libvirt-test: FAIL ($failures failures, $(($(date +%s) - T0)) s)"
-	exit 1
 fi
+exit_if_failed "$(($(date +%s) - T0)) s"
 if [ "$GUEST" = 0 ]; then
 	echo "libvirt-test: PASS, host side only: no guest, no flows (LIBVIRT_TEST_GUEST=0) ($(($(date +%s) - T0)) s)"
 else

@@ -99,14 +99,11 @@ TEST_CASE("netns: vsteer check compares the guest's policy with the XDP classifi
 	const std::string check = "check --tap " + tap + " --json --xdp-pin-dir " + xdp_dir;
 	const std::string xdp_opt = " --pin-dir " + xdp_dir;
 
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
-	r = vsteer_cli(ns, "attach --tap " + other);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	auto r = vsteer_ok(ns, "attach --tap " + tap);
+	r = vsteer_ok(ns, "attach --tap " + other);
 	// This process serves the tap like QEMU: its queues, the program and the policy maps.
 	SteeringObjects held = SteeringObjects::open_pinned(default_pin_dir(tap));
-	r = vsteer_cli(ns, "set --tap " + tap + " --equal 3");
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	r = vsteer_ok(ns, "set --tap " + tap + " --equal 3");
 
 	// No classifier state: nothing to compare, and not a failure.
 	r = vsteer_cli(ns, check);
@@ -119,8 +116,7 @@ TEST_CASE("netns: vsteer check compares the guest's policy with the XDP classifi
 	REQUIRE(NetnsGuard::run(ns.nsenter() + "ip link add vck0 type veth peer name vck1") == 0);
 	REQUIRE(NetnsGuard::run(ns.nsenter() + "ip link set vck0 up") == 0);
 	REQUIRE(NetnsGuard::run(ns.nsenter() + "ip link set vck1 up") == 0);
-	r = vsteer_cli(ns, "xdp attach --dev vck0 --mode native" + xdp_opt);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	r = vsteer_ok(ns, "xdp attach --dev vck0 --mode native" + xdp_opt);
 	r = vsteer_cli(ns, check);
 	CHECK_MESSAGE(r.rc == 0, r.all());
 	CHECK(finding(r.out, "xdp").status == "skip");
@@ -129,9 +125,8 @@ TEST_CASE("netns: vsteer check compares the guest's policy with the XDP classifi
 	// A VM for the tap, a CPU for each of the 3 queues the guest uses: consistent.
 	auto cpus = online_cpus();
 	const std::string c0 = std::to_string(cpus[0]), c1 = std::to_string(cpus[1 % cpus.size()]);
-	r = vsteer_cli(ns, "vm add web1 --tap " + tap + " --mac 52:54:00:0c:0c:01 --queue-cpus " + c0 + "," +
-	                       c1 + "," + c0 + " --action cpu" + xdp_opt);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	r = vsteer_ok(ns, "vm add web1 --tap " + tap + " --mac 52:54:00:0c:0c:01 --queue-cpus " + c0 + "," +
+	                      c1 + "," + c0 + " --action cpu" + xdp_opt);
 	r = vsteer_cli(ns, check);
 	CHECK_MESSAGE(r.rc == 0, r.all());
 	for (const char *n : {"xdp", "xdp-tap", "xdp-policy-maps", "xdp-queue-cpus", "xdp-cpus"})
@@ -144,8 +139,7 @@ TEST_CASE("netns: vsteer check compares the guest's policy with the XDP classifi
 	CHECK(finding(env.out, "xdp-queue-cpus").status == "ok");
 
 	// The guest now spreads over 4 queues: queue 3 has no CPU in the VM's table.
-	r = vsteer_cli(ns, "set --tap " + tap + " --equal 4");
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	r = vsteer_ok(ns, "set --tap " + tap + " --equal 4");
 	r = vsteer_cli(ns, check);
 	CHECK(r.rc != 0);
 	CHECK_MESSAGE(contains(r.err, "tap " + tap + ": inconsistent: xdp-queue-cpus"), r.err);
@@ -159,12 +153,10 @@ TEST_CASE("netns: vsteer check compares the guest's policy with the XDP classifi
 	run_repair(ns, check, qc, "xdp-queue-cpus");
 
 	// The VM registered with another tap's policy maps: host and guest hash differently.
-	r = vsteer_cli(ns, "vm del web1" + xdp_opt);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
-	r = vsteer_cli(ns, "vm add web1 --tap " + tap + " --mac 52:54:00:0c:0c:01 --queue-cpus " + c0 + "," +
-	                       c1 + "," + c0 + "," + c1 + " --rss-pins " + default_pin_dir(other) +
-	                       " --action cpu" + xdp_opt);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	r = vsteer_ok(ns, "vm del web1" + xdp_opt);
+	r = vsteer_ok(ns, "vm add web1 --tap " + tap + " --mac 52:54:00:0c:0c:01 --queue-cpus " + c0 + "," +
+	                      c1 + "," + c0 + "," + c1 + " --rss-pins " + default_pin_dir(other) +
+	                      " --action cpu" + xdp_opt);
 	r = vsteer_cli(ns, check);
 	CHECK(r.rc != 0);
 	CHECK_MESSAGE(contains(r.err, "inconsistent: xdp-policy-maps"), r.err);
@@ -177,8 +169,7 @@ TEST_CASE("netns: vsteer check compares the guest's policy with the XDP classifi
 	run_repair(ns, check, pm, "xdp-policy-maps");
 
 	// Without the VM there is nothing to compare again.
-	r = vsteer_cli(ns, "vm del web1" + xdp_opt);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	r = vsteer_ok(ns, "vm del web1" + xdp_opt);
 	r = vsteer_cli(ns, check);
 	CHECK_MESSAGE(r.rc == 0, r.all());
 	CHECK(finding(r.out, "xdp").status == "skip");

@@ -97,17 +97,12 @@ TEST_CASE("netns: vsteer set refuses invalid values, names the problem and chang
 {
 	if (!require_privileges("vsteer set errors"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-te-", "-set"));
-	const std::string tap = unique_name("vt", "e");
-	TapQueues q(tap, 4);
-	PinCleanup pins{tap};
+	HeldTap h(unique_name("vsteer-te-", "-set"), unique_name("vt", "e"));
 
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
-	r = vsteer_cli(ns, "set --tap " + tap +
-	                       " --hash-types ipv4,tcpv4,udpv6 --indirection 1,3,0,2 --unclassified 3");
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
-	SteeringObjects objs = SteeringObjects::open_pinned(default_pin_dir(tap));
+	auto r = h.vsteer_ok("attach --tap " + h.tap);
+	r = h.vsteer_ok("set --tap " + h.tap +
+	                " --hash-types ipv4,tcpv4,udpv6 --indirection 1,3,0,2 --unclassified 3");
+	SteeringObjects objs = h.objects();
 	const RssConfig before = objs.read_config();
 	REQUIRE(before.table == std::vector<uint16_t>{1, 3, 0, 2});
 	const std::string good_key(80, 'a');
@@ -146,50 +141,48 @@ TEST_CASE("netns: vsteer set refuses invalid values, names the problem and chang
 	};
 	for (const auto &c : cases) {
 		CAPTURE(c.what);
-		r = vsteer_cli(ns, "set --tap " + tap + " " + c.args);
+		r = h.vsteer("set --tap " + h.tap + " " + c.args);
 		CHECK(r.rc != 0);
 		for (const auto &m : c.message)
 			CHECK_MESSAGE(contains(r.err, m), "wanted '" << m << "' in: " << r.err);
 		// Every failure names the tap (or the pin path) it is about.
-		CHECK_MESSAGE(contains(r.err, tap), "the message does not name the tap: " << r.err);
+		CHECK_MESSAGE(contains(r.err, h.tap), "the message does not name the tap: " << r.err);
 		CHECK_MESSAGE(r.out.empty(), r.out);
 		CHECK(objs.read_config() == before);
 	}
 	CHECK(objs.queues() == 4);
 
 	// --queues narrows the check (a holder about to drop queues).
-	r = vsteer_cli(ns, "set --tap " + tap + " --queues 2 --equal 4");
+	r = h.vsteer("set --tap " + h.tap + " --queues 2 --equal 4");
 	CHECK(r.rc != 0);
-	CHECK_MESSAGE(contains(r.err, "tap " + tap), r.err);
+	CHECK_MESSAGE(contains(r.err, "tap " + h.tap), r.err);
 	CHECK_MESSAGE(contains(r.err, "only 2 queues"), r.err);
 	CHECK(objs.read_config() == before);
 
 	// --queues above the attached queues is refused like attach refuses it (naming the tap,
 	// its queue count and --force), even when the rest would fit the larger count ...
-	r = vsteer_cli(ns, "set --tap " + tap + " --queues 8 --unclassified 7");
+	r = h.vsteer("set --tap " + h.tap + " --queues 8 --unclassified 7");
 	CHECK(r.rc != 0);
-	CHECK_MESSAGE(contains(r.err, "tap " + tap + ": --queues 8 but only 4 queues are attached"), r.err);
+	CHECK_MESSAGE(contains(r.err, "tap " + h.tap + ": --queues 8 but only 4 queues are attached"), r.err);
 	CHECK_MESSAGE(contains(r.err, "--force"), r.err);
 	CHECK(objs.read_config() == before);
-	r = vsteer_cli(ns, "set --tap " + tap + " --force --unclassified 3");
+	r = h.vsteer("set --tap " + h.tap + " --force --unclassified 3");
 	CHECK(r.rc != 0); // --force needs --queues
 	CHECK(objs.read_config() == before);
 	// ... and written with --force: the operator's stated intent, which check then names.
-	r = vsteer_cli(ns, "set --tap " + tap + " --queues 8 --force --unclassified 7");
+	r = h.vsteer("set --tap " + h.tap + " --queues 8 --force --unclassified 7");
 	CHECK_MESSAGE(r.rc == 0, r.all());
 	CHECK(objs.read_config().unclassified_queue == 7);
-	r = vsteer_cli(ns, "check --tap " + tap + " --json");
+	r = h.vsteer("check --tap " + h.tap + " --json");
 	CHECK(r.rc != 0);
 	CHECK_MESSAGE(contains(r.out, "\"name\":\"unclassified-queue\",\"status\":\"fail\""), r.out);
-	r = vsteer_cli(ns,
-	               "set --tap " + tap + " --unclassified " + std::to_string(before.unclassified_queue));
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	h.vsteer_ok("set --tap " + h.tap + " --unclassified " + std::to_string(before.unclassified_queue));
 	CHECK(objs.read_config() == before);
 
 	// And the tap still steers with the kept configuration.
-	PacketSender sender(tap);
+	PacketSender sender(h.tap);
 	auto frames = make_flows(505, 400);
-	auto where = send_and_collect(q, sender, frames);
+	auto where = send_and_collect(h.q, sender, frames);
 	unsigned ok = 0;
 	for (size_t i = 0; i < frames.size(); i++)
 		ok += where[i] == compute_rss(before, frames[i]).queue;
@@ -200,38 +193,32 @@ TEST_CASE("netns: vsteer detach removes the pins and the steering program")
 {
 	if (!require_privileges("vsteer detach"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-te-", "-detach"));
-	const std::string tap = unique_name("vt", "d");
-	TapQueues q(tap, 4);
-	PinCleanup pins{tap};
-	PacketSender sender(tap);
+	HeldTap h(unique_name("vsteer-te-", "-detach"), unique_name("vt", "d"));
+	PacketSender sender(h.tap);
 
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	auto r = h.vsteer_ok("attach --tap " + h.tap);
 	// Everything to queue 2, so the program's presence is visible in where frames go.
-	r = vsteer_cli(ns, "set --tap " + tap + " --indirection 2 --unclassified 2");
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	r = h.vsteer_ok("set --tap " + h.tap + " --indirection 2 --unclassified 2");
 
 	uint32_t prog_id = 0;
 	{
-		SteeringObjects objs = SteeringObjects::open_pinned(default_pin_dir(tap));
+		SteeringObjects objs = h.objects();
 		prog_id = objs.prog_id();
 		auto frames = make_flows(606, 600);
-		auto where = send_and_collect(q, sender, frames);
+		auto where = send_and_collect(h.q, sender, frames);
 		CHECK(std::count(where.begin(), where.end(), 2) == static_cast<long>(frames.size()));
 		CHECK(objs.read_stats().packets >= frames.size());
 
-		r = vsteer_cli(ns, "detach --tap " + tap);
-		REQUIRE_MESSAGE(r.rc == 0, r.all());
-		CHECK(!pin_dir_exists(tap));
-		CHECK(query_tap(tap)->queues == 4);
+		r = h.vsteer_ok("detach --tap " + h.tap);
+		CHECK(!pin_dir_exists(h.tap));
+		CHECK(query_tap(h.tap)->queues == 4);
 		std::this_thread::sleep_for(std::chrono::milliseconds(20));
 		const StatsTotals before = objs.read_stats();
 
 		// The kernel's own flow hash spreads the flows again; the old program (kept alive
 		// by our fds only) counts nothing.
 		frames = make_flows(607, 600);
-		where = send_and_collect(q, sender, frames);
+		where = send_and_collect(h.q, sender, frames);
 		std::set<int> used;
 		unsigned received = 0;
 		for (int w : where) {
@@ -261,8 +248,8 @@ TEST_CASE("netns: vsteer detach removes the pins and the steering program")
 	CHECK_MESSAGE(gone, "steering program " << prog_id << " still exists after detach");
 
 	// Detach of a tap that has neither pins nor device.
-	r = vsteer_cli(ns, "detach --tap " + tap + "x");
+	r = h.vsteer("detach --tap " + h.tap + "x");
 	CHECK(r.rc != 0);
-	CHECK_MESSAGE(contains(r.err, tap + "x"), r.err);
+	CHECK_MESSAGE(contains(r.err, h.tap + "x"), r.err);
 	CHECK_MESSAGE(contains(r.err, "nothing to detach"), r.err);
 }

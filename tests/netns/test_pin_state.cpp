@@ -146,8 +146,7 @@ TEST_CASE("netns: 20 concurrent attach --create pairs each leave one working tap
 		REQUIRE(SteeringObjects::is_pinned(default_pin_dir(tap)));
 		// The pins are those of the program the tap runs: a table that names only queue 3 in
 		// them puts every frame on queue 3.
-		auto s = vsteer_cli(ns, "set --tap " + tap + " --queues 4 --indirection 3 --unclassified 3");
-		REQUIRE_MESSAGE(s.rc == 0, s.all());
+		auto s = vsteer_ok(ns, "set --tap " + tap + " --queues 4 --indirection 3 --unclassified 3");
 		check_all_on_queue(TapQueues(tap, 4), tap, 3, 100 + static_cast<uint64_t>(i));
 		auto d = vsteer_cli(ns, "detach --tap " + tap);
 		CHECK_MESSAGE(d.rc == 0, d.all());
@@ -160,12 +159,8 @@ TEST_CASE("netns: 100 concurrent set pairs always end in one whole policy")
 {
 	if (!require_privileges("concurrent set"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-hs-", "-cs"));
-	const std::string tap = unique_name("vt", "s");
-	TapQueues q(tap, 4);
-	PinCleanup pins{tap};
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	HeldTap h(unique_name("vsteer-hs-", "-cs"), unique_name("vt", "s"));
+	h.vsteer_ok("attach --tap " + h.tap);
 
 	// Two policies that differ in every field and every table entry.
 	auto table = [](unsigned first, unsigned second) {
@@ -174,20 +169,20 @@ TEST_CASE("netns: 100 concurrent set pairs always end in one whole policy")
 			s += (i ? "," : "") + std::to_string(i % 2 ? second : first);
 		return s;
 	};
-	const std::string a = "set --tap " + tap + " --key " + std::string(80, 'a') +
+	const std::string a = "set --tap " + h.tap + " --key " + std::string(80, 'a') +
 	                      " --hash-types ipv4,tcpv4 --indirection " + table(0, 1) + " --unclassified 2";
-	const std::string b = "set --tap " + tap + " --key " + std::string(80, 'b') +
+	const std::string b = "set --tap " + h.tap + " --key " + std::string(80, 'b') +
 	                      " --hash-types udpv6,ipv6 --indirection " + table(2, 3) + " --unclassified 1";
-	REQUIRE(vsteer_cli(ns, a).rc == 0);
-	SteeringObjects objs = SteeringObjects::open_pinned(default_pin_dir(tap));
+	REQUIRE(h.vsteer(a).rc == 0);
+	SteeringObjects objs = h.objects();
 	const RssConfig pa = objs.read_config();
-	REQUIRE(vsteer_cli(ns, b).rc == 0);
+	REQUIRE(h.vsteer(b).rc == 0);
 	const RssConfig pb = objs.read_config();
 	REQUIRE(!(pa == pb));
 
 	unsigned mixed = 0, ended_a = 0;
 	for (int i = 0; i < 100; i++) {
-		auto res = concurrently(ns, {a, b});
+		auto res = concurrently(h.ns, {a, b});
 		for (const auto &x : res)
 			CHECK_MESSAGE(x.rc == 0, x.all());
 		const RssConfig c = objs.read_config();
@@ -207,11 +202,9 @@ TEST_CASE("netns: pin paths through symbolic links or directories others control
 	PinRoot root("-tr");
 	const std::string ta = unique_name("vt", "ta"), tb = unique_name("vt", "tb");
 	TapQueues qa(ta, 4), qb(tb, 4);
-	auto r = vsteer_cli(ns, "attach --tap " + ta + " --pin-dir " + (root / "a"));
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
-	r = vsteer_cli(ns, "set --tap " + ta + " --pin-dir " + (root / "a") +
-	                       " --indirection 1 --unclassified 1");
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	auto r = vsteer_ok(ns, "attach --tap " + ta + " --pin-dir " + (root / "a"));
+	r = vsteer_ok(ns,
+	              "set --tap " + ta + " --pin-dir " + (root / "a") + " --indirection 1 --unclassified 1");
 	SteeringObjects a = SteeringObjects::open_pinned(root / "a");
 	const RssConfig before = a.read_config();
 
@@ -271,10 +264,8 @@ TEST_CASE("netns: detach with a wrong --pin-dir changes nothing and deletes no u
 	const std::string tap = unique_name("vt", "dt");
 	TapQueues q(tap, 4);
 	PinCleanup pins{tap};
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
-	r = vsteer_cli(ns, "set --tap " + tap + " --indirection 2 --unclassified 2");
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	auto r = vsteer_ok(ns, "attach --tap " + tap);
+	r = vsteer_ok(ns, "set --tap " + tap + " --indirection 2 --unclassified 2");
 
 	REQUIRE(::mkdir((root / "empty").c_str(), 0700) == 0);
 	for (const std::string &dir : {root / "typo", root / "empty"}) {
@@ -297,8 +288,7 @@ TEST_CASE("netns: set --queues above the queues attach recorded is refused while
 	NetnsGuard ns(unique_name("vsteer-hs-", "-sq"));
 	const std::string tap = unique_name("vt", "sq");
 	PinCleanup pins{tap};
-	auto r = vsteer_cli(ns, "attach --tap " + tap + " --create --queues 4");
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	auto r = vsteer_ok(ns, "attach --tap " + tap + " --create --queues 4");
 	REQUIRE(query_tap(tap)->queues == 0);
 	SteeringObjects objs = SteeringObjects::open_pinned(default_pin_dir(tap));
 	const RssConfig before = objs.read_config();
@@ -345,8 +335,7 @@ TEST_CASE("netns: staging directories of dead processes are removed under the lo
 		UniqueFd m(bpf_map_create(BPF_MAP_TYPE_ARRAY, "x", 4, 4, 1, nullptr));
 		REQUIRE(bpf_obj_pin(m.get(), (dir + "/config").c_str()) == 0);
 	}
-	auto r = vsteer_cli(ns, "attach --tap " + tap + " --pin-dir " + (root / "t"));
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	auto r = vsteer_ok(ns, "attach --tap " + tap + " --pin-dir " + (root / "t"));
 	CHECK_MESSAGE(access(stale.c_str(), F_OK) != 0, stale << " is still there");
 	CHECK(access(live.c_str(), F_OK) == 0); // a live process's staging is its own
 	r = vsteer_cli(ns, "detach --tap " + tap + " --pin-dir " + (root / "t"));
@@ -358,20 +347,15 @@ TEST_CASE("netns: pins of another vsteer build get this build's program and keep
 {
 	if (!require_privileges("pin version stamp"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-hs-", "-up"));
-	const std::string tap = unique_name("vt", "up");
-	TapQueues q(tap, 4);
-	PinCleanup pins{tap};
-	const std::string dir = default_pin_dir(tap);
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	HeldTap h(unique_name("vsteer-hs-", "-up"), unique_name("vt", "up"));
+	const std::string dir = default_pin_dir(h.tap);
+	auto r = h.vsteer_ok("attach --tap " + h.tap);
 	vsteer_meta m = read_meta(dir);
 	CHECK(m.abi == VSTEER_PIN_ABI);
 	CHECK(m.prog_kind == VSTEER_PROG_VSTEER);
 	CHECK(m.prog_version == steering_program_version());
 	CHECK(m.queues == 4);
-	r = vsteer_cli(ns, "set --tap " + tap + " --key random --indirection 3 --unclassified 3");
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	r = h.vsteer_ok("set --tap " + h.tap + " --key random --indirection 3 --unclassified 3");
 
 	struct Ids {
 		uint32_t prog, config, key, table;
@@ -395,10 +379,9 @@ TEST_CASE("netns: pins of another vsteer build get this build's program and keep
 		REQUIRE(bpf_map_update_elem(fd.get(), &zero, v0, BPF_ANY) == 0);
 	}
 	const Ids old = ids();
-	r = vsteer_cli(ns, "show --tap " + tap);
+	r = h.vsteer("show --tap " + h.tap);
 	CHECK_MESSAGE(contains(r.out, "another vsteer build"), r.out);
-	r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	r = h.vsteer_ok("attach --tap " + h.tap);
 	CHECK_MESSAGE(contains(r.out, "program replaced"), r.out);
 	const Ids now = ids();
 	CHECK(now.prog != old.prog);
@@ -413,9 +396,9 @@ TEST_CASE("netns: pins of another vsteer build get this build's program and keep
 	// The tap runs the new program (the old one is freed: neither tap nor pins hold it) with
 	// the kept policy.
 	CHECK_MESSAGE(prog_freed(old.prog), "program " << old.prog << " is still referenced");
-	check_all_on_queue(q, tap, 3, 71);
+	check_all_on_queue(h.q, h.tap, 3, 71);
 	// A second attach finds the stamp current.
-	r = vsteer_cli(ns, "attach --tap " + tap);
+	r = h.vsteer("attach --tap " + h.tap);
 	CHECK_MESSAGE(r.rc == 0, r.all());
 	CHECK_MESSAGE(!contains(r.out, "program replaced"), r.out);
 }
@@ -424,13 +407,9 @@ TEST_CASE("netns: pins of an incompatible layout or a newer ABI are refused with
 {
 	if (!require_privileges("pin layout"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-hs-", "-ly"));
-	const std::string tap = unique_name("vt", "ly");
-	TapQueues q(tap, 4);
-	PinCleanup pins{tap};
-	const std::string dir = default_pin_dir(tap);
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	HeldTap h(unique_name("vsteer-hs-", "-ly"), unique_name("vt", "ly"));
+	const std::string dir = default_pin_dir(h.tap);
+	auto r = h.vsteer_ok("attach --tap " + h.tap);
 	std::string expect;
 	SUBCASE("a config map of another value size")
 	{
@@ -451,13 +430,13 @@ TEST_CASE("netns: pins of an incompatible layout or a newer ABI are refused with
 	}
 	UniqueFd prog = open_pin(dir + "/" VSTEER_PIN_PROG);
 	for (const std::string &cmd :
-	     {"attach --tap " + tap, "set --tap " + tap + " --equal 2", "show --tap " + tap}) {
+	     {"attach --tap " + h.tap, "set --tap " + h.tap + " --equal 2", "show --tap " + h.tap}) {
 		CAPTURE(cmd);
-		r = vsteer_cli(ns, cmd);
+		r = h.vsteer(cmd);
 		CHECK(r.rc != 0);
 		CHECK_MESSAGE(contains(r.err, "pins in " + dir), r.err);
 		CHECK_MESSAGE(contains(r.err, expect), r.err);
-		CHECK_MESSAGE(contains(r.err, "vsteer detach --tap " + tap), r.err);
+		CHECK_MESSAGE(contains(r.err, "vsteer detach --tap " + h.tap), r.err);
 	}
 	UniqueFd still = open_pin(dir + "/" VSTEER_PIN_PROG);
 	bpf_prog_info a{}, b{};
@@ -478,8 +457,7 @@ TEST_CASE("netns: pin directory and tap name messages")
 	TapQueues q(tap, 4);
 
 	// A trailing slash is the same directory.
-	auto r = vsteer_cli(ns, "attach --tap " + tap + " --pin-dir " + (root / "t/"));
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	auto r = vsteer_ok(ns, "attach --tap " + tap + " --pin-dir " + (root / "t/"));
 	CHECK_MESSAGE(contains(r.out, "pins in " + (root / "t") + "\n"), r.out);
 	CHECK(SteeringObjects::is_pinned(root / "t"));
 	r = vsteer_cli(ns, "show --tap " + tap + " --pin-dir " + (root / "t//"));
@@ -532,12 +510,10 @@ TEST_CASE("netns: --json output stays valid JSON for tap names that are not UTF-
 	const std::string tap =
 	    "vt\xff" + std::to_string(getpid()); // the kernel takes any byte but / : space
 	PinCleanup pins{tap};
-	auto r = vsteer_cli(ns, "attach --tap '" + tap + "' --create --queues 2");
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	auto r = vsteer_ok(ns, "attach --tap '" + tap + "' --create --queues 2");
 	for (const std::string &cmd : {"show --json --tap '" + tap + "'", std::string("list --json")}) {
 		CAPTURE(cmd);
-		r = vsteer_cli(ns, cmd);
-		REQUIRE_MESSAGE(r.rc == 0, r.all());
+		r = vsteer_ok(ns, cmd);
 		nlohmann::json j;
 		CHECK_NOTHROW(j = nlohmann::json::parse(r.out));
 		// the bad byte comes out as U+FFFD (written as UTF-8, which JSON allows)

@@ -48,18 +48,14 @@ TEST_CASE("netns: run-qemu probes QEMU behind the user's privilege-dropping wrap
 {
 	if (!require_privileges("run-qemu probes"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-pr-", ""));
-	const std::string tap = unique_name("vt", "p");
-	TapQueues q(tap, 2);
-	PinCleanup pins{tap};
+	HeldTap h(unique_name("vsteer-pr-", ""), unique_name("vt", "p"), 2);
 	FakeQemuDir fake;
 
-	const std::string qemu_args =
-	    " -netdev tap,id=n0,ifname=" + tap + ",queues=2,script=no -device virtio-net-pci,netdev=n0,mq=on";
-	auto r = vsteer_cli(ns, "run-qemu --dry-run --tap " + tap +
-	                            " -- setpriv --reuid=65534 --regid=65534 --clear-groups " + fake.qemu() +
-	                            qemu_args);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	const std::string qemu_args = " -netdev tap,id=n0,ifname=" + h.tap +
+	                              ",queues=2,script=no -device virtio-net-pci,netdev=n0,mq=on";
+	auto r =
+	    h.vsteer_ok("run-qemu --dry-run --tap " + h.tap +
+	                " -- setpriv --reuid=65534 --regid=65534 --clear-groups " + fake.qemu() + qemu_args);
 	const std::string log = fake.log();
 	CHECK_MESSAGE(log.find("65534 -version") != std::string::npos, log);
 	CHECK_MESSAGE(log.find("65534 -device virtio-net-pci,help") != std::string::npos, log);
@@ -70,11 +66,10 @@ TEST_CASE("netns: run-qemu probes QEMU behind the user's privilege-dropping wrap
 	CHECK_MESSAGE(r.out.rfind("setpriv --reuid=65534", 0) == 0, r.out);
 	// The probe's answer typed the key=value device ("mq":true from mq=<bool>).
 	CHECK_MESSAGE(r.out.find("\"mq\":true") != std::string::npos, r.out);
-	CHECK(!pin_dir_exists(tap)); // --dry-run pins nothing
+	CHECK(!pin_dir_exists(h.tap)); // --dry-run pins nothing
 
 	// Without a wrapper the probes run as the caller, as before.
 	std::filesystem::remove(fake.dir + "/calls.log");
-	r = vsteer_cli(ns, "run-qemu --dry-run --tap " + tap + " -- " + fake.qemu() + qemu_args);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	r = h.vsteer_ok("run-qemu --dry-run --tap " + h.tap + " -- " + fake.qemu() + qemu_args);
 	CHECK_MESSAGE(fake.log().find("0 -version") == 0, fake.log());
 }

@@ -143,29 +143,25 @@ TEST_CASE(
 {
 	if (!require_privileges("real tun path"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-tt-", "-place"));
-	const std::string tap = unique_name("vt", "p");
-	TapQueues q(tap, 4); // creates the tap by attaching its queues, as QEMU does
-	PinCleanup pins{tap};
-	PacketSender sender(tap);
+	HeldTap h(unique_name("vsteer-tt-", "-place"), unique_name("vt", "p"));
+	PacketSender sender(h.tap);
 
 	// setns() moved this thread, and children of system() inherit it: the tap is visible
 	// without nsenter too (vsteer_cli uses nsenter all the same).
-	CHECK(NetnsGuard::run("ip link show dev " + tap + " >/dev/null 2>&1") == 0);
-	auto info = query_tap(tap);
+	CHECK(NetnsGuard::run("ip link show dev " + h.tap + " >/dev/null 2>&1") == 0);
+	auto info = query_tap(h.tap);
 	REQUIRE(info);
 	CHECK(info->queues == 4);
 	CHECK(info->multi_queue);
 	CHECK(!info->persist);
 
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	auto r = h.vsteer_ok("attach --tap " + h.tap);
 	CHECK_MESSAGE(r.out.find("4 queues") != std::string::npos, r.out);
-	REQUIRE(pin_dir_exists(tap));
-	CHECK(query_tap(tap)->queues == 4); // vsteer's control queue is gone again
-	CHECK(query_tap(tap)->disabled_queues == 0);
+	REQUIRE(pin_dir_exists(h.tap));
+	CHECK(query_tap(h.tap)->queues == 4); // vsteer's control queue is gone again
+	CHECK(query_tap(h.tap)->disabled_queues == 0);
 
-	SteeringObjects objs = SteeringObjects::open_pinned(default_pin_dir(tap));
+	SteeringObjects objs = h.objects();
 	RssConfig c = objs.read_config();
 	CHECK(objs.queues() == 4);
 	CHECK(c.hash_types == VSTEER_HASH_DEFAULT);
@@ -175,25 +171,23 @@ TEST_CASE(
 
 	std::vector<std::string> kinds;
 	auto frames = make_flows(101, 3000, &kinds);
-	check_placement(frames, send_and_collect(q, sender, frames), c, kinds, 4);
+	check_placement(frames, send_and_collect(h.q, sender, frames), c, kinds, 4);
 
 	// All nine types (the _EX ones see the Home Address / type-2 routing frames), an
 	// uneven table and another unclassified queue.
 	Rng rng(7);
 	RssConfig c2 = random_config(rng, VSTEER_HASH_ALL, 16, 4);
-	r = vsteer_cli(ns, set_args(tap, c2));
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	h.vsteer_ok(set_args(h.tap, c2));
 	RssConfig got = objs.read_config();
 	CHECK(got == c2);
-	check_placement(frames, send_and_collect(q, sender, frames), got, kinds, 4);
+	check_placement(frames, send_and_collect(h.q, sender, frames), got, kinds, 4);
 
 	// A subset without TCP/UDP types: flows fall back to the address hashes.
 	RssConfig c3 = random_config(rng, VSTEER_HASH_IPV4 | VSTEER_HASH_IPV6 | VSTEER_HASH_UDPV4, 128, 4);
-	r = vsteer_cli(ns, set_args(tap, c3));
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	h.vsteer_ok(set_args(h.tap, c3));
 	got = objs.read_config();
 	CHECK(got == c3);
-	check_placement(frames, send_and_collect(q, sender, frames), got, kinds, 4);
+	check_placement(frames, send_and_collect(h.q, sender, frames), got, kinds, 4);
 
 	StatsTotals s = objs.read_stats();
 	CHECK(s.packets >= 3 * frames.size());
@@ -207,13 +201,10 @@ TEST_CASE("netns: continuous traffic while vsteer attach and detach run loses no
 {
 	if (!require_privileges("real tun path"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-tt-", "-attach"));
-	const std::string tap = unique_name("vt", "a");
-	TapQueues q(tap, 4);
-	PinCleanup pins{tap};
-	PacketSender sender(tap);
+	HeldTap h(unique_name("vsteer-tt-", "-attach"), unique_name("vt", "a"));
+	PacketSender sender(h.tap);
 	auto flows = make_flows(202, 512);
-	const uint64_t drops_before = tx_dropped(tap), tx_before = tx_packets(tap);
+	const uint64_t drops_before = tx_dropped(h.tap), tx_before = tx_packets(h.tap);
 
 	// The control queue vsteer adds is live for only microseconds before the program is
 	// set, so frames rarely land on it. One attach runs under strace with every ioctl's
@@ -225,7 +216,7 @@ TEST_CASE("netns: continuous traffic while vsteer attach and detach run loses no
 		MESSAGE("strace not installed: the slow-loader attach is not run");
 	const std::string slow = "strace -qq -o /dev/null -e trace=ioctl -e inject=ioctl:delay_exit=50000";
 
-	Traffic t(q, sender, flows);
+	Traffic t(h.q, sender, flows);
 	std::vector<Window> windows;
 	t.start();
 	t.wait_sent(5000); // the kernel's own flow hash, no program yet
@@ -234,20 +225,20 @@ TEST_CASE("netns: continuous traffic while vsteer attach and detach run loses no
 		uint64_t tx0 = 0, read0 = 0;
 		if (slowed) {
 			t.pause(); // a quiet point: every frame the tap delivered so far was read by us
-			tx0 = tx_packets(tap), read0 = t.read_total();
+			tx0 = tx_packets(h.tap), read0 = t.read_total();
 			t.resume();
 		}
 		const uint32_t sent0 = t.sent();
-		auto r = vsteer_cli(ns, "attach --tap " + tap, slowed ? slow : "");
+		auto r = h.vsteer("attach --tap " + h.tap, slowed ? slow : "");
 		uint32_t from = t.sent() + 1; // frame sent() may be in sendto() since before the change
 		REQUIRE_MESSAGE(r.rc == 0, r.all());
-		RssConfig c = SteeringObjects::open_pinned(default_pin_dir(tap)).read_config();
+		RssConfig c = h.objects().read_config();
 		t.wait_sent(5000);
 		windows.push_back({from, t.sent(), c, "after attach #" + std::to_string(cycle + 1)});
 		if (slowed) {
 			// Frames the tap delivered that our reader did not get went to vsteer.
 			t.pause();
-			uint64_t delivered = tx_packets(tap) - tx0, ours = t.read_total() - read0;
+			uint64_t delivered = tx_packets(h.tap) - tx0, ours = t.read_total() - read0;
 			t.resume();
 			MESSAGE("slow attach: " << from - 1 - sent0 << " frames sent during it, "
 			                        << (delivered > ours ? delivered - ours : 0)
@@ -257,24 +248,23 @@ TEST_CASE("netns: continuous traffic while vsteer attach and detach run loses no
 			    "no frame reached the control queue: the re-send path was not exercised");
 		}
 		if (cycle < 3) {
-			r = vsteer_cli(ns, "detach --tap " + tap, cycle == 1 && have_strace ? slow : "");
-			REQUIRE_MESSAGE(r.rc == 0, r.all());
+			r = h.vsteer_ok("detach --tap " + h.tap, cycle == 1 && have_strace ? slow : "");
 			t.wait_sent(3000);
 		}
 	}
 	// Attach again on the attached tap, still under traffic: the pins are reused.
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
+	auto r = h.vsteer("attach --tap " + h.tap);
 	uint32_t from = t.sent() + 1;
 	REQUIRE_MESSAGE(r.rc == 0, r.all());
 	CHECK_MESSAGE(r.out.find("reused") != std::string::npos, r.out);
-	RssConfig c = SteeringObjects::open_pinned(default_pin_dir(tap)).read_config();
+	RssConfig c = h.objects().read_config();
 	CHECK(c == windows.back().config);
 	t.wait_sent(3000);
 	windows.push_back({from, t.sent(), c, "after the re-attach"});
 	t.stop();
-	check_accounting(t, tap, drops_before, tx_before);
+	check_accounting(t, h.tap, drops_before, tx_before);
 	check_windows(t, flows, windows);
-	CHECK(query_tap(tap)->queues == 4);
+	CHECK(query_tap(h.tap)->queues == 4);
 }
 
 TEST_CASE(
@@ -282,17 +272,13 @@ TEST_CASE(
 {
 	if (!require_privileges("real tun path"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-tt-", "-set"));
-	const std::string tap = unique_name("vt", "s");
-	TapQueues q(tap, 4);
-	PinCleanup pins{tap};
-	PacketSender sender(tap);
+	HeldTap h(unique_name("vsteer-tt-", "-set"), unique_name("vt", "s"));
+	PacketSender sender(h.tap);
 	auto flows = make_flows(303, 512);
 
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
-	SteeringObjects objs = SteeringObjects::open_pinned(default_pin_dir(tap));
-	const uint64_t drops_before = tx_dropped(tap), tx_before = tx_packets(tap);
+	h.vsteer_ok("attach --tap " + h.tap);
+	SteeringObjects objs = h.objects();
+	const uint64_t drops_before = tx_dropped(h.tap), tx_before = tx_packets(h.tap);
 
 	Rng rng(33);
 	// Each step: set arguments, and the configuration expected afterwards (from the one before).
@@ -307,36 +293,36 @@ TEST_CASE(
 	const RssConfig c = random_config(rng, VSTEER_HASH_DEFAULT, 1, 4);
 	const RssConfig d = random_config(rng, VSTEER_HASH_ALL & ~VSTEER_HASH_TCPV6, 64, 4);
 	std::vector<Step> steps = {
-	    {set_args(tap, a), [&](const RssConfig &) { return a; }},
-	    {"set --tap " + tap + " --hash-types ipv4,ipv6",
+	    {set_args(h.tap, a), [&](const RssConfig &) { return a; }},
+	    {"set --tap " + h.tap + " --hash-types ipv4,ipv6",
 	     [](RssConfig p) {
 		     p.hash_types = VSTEER_HASH_IPV4 | VSTEER_HASH_IPV6;
 		     return p;
 	     }},
-	    {"set --tap " + tap + " --key random --equal 2",
+	    {"set --tap " + h.tap + " --key random --equal 2",
 	     [](RssConfig p) {
 		     p.table = equal_table(2);
 		     return p;
 	     },
 	     true},
-	    {set_args(tap, b), [&](const RssConfig &) { return b; }},
-	    {"set --tap " + tap + " --hash-types none --unclassified 2",
+	    {set_args(h.tap, b), [&](const RssConfig &) { return b; }},
+	    {"set --tap " + h.tap + " --hash-types none --unclassified 2",
 	     [](RssConfig p) {
 		     p.hash_types = 0;
 		     p.unclassified_queue = 2;
 		     return p;
 	     }},
-	    {set_args(tap, c), [&](const RssConfig &) { return c; }},
-	    {set_args(tap, d), [&](const RssConfig &) { return d; }},
+	    {set_args(h.tap, c), [&](const RssConfig &) { return c; }},
+	    {set_args(h.tap, d), [&](const RssConfig &) { return d; }},
 	};
 
-	Traffic t(q, sender, flows);
+	Traffic t(h.q, sender, flows);
 	std::vector<Window> windows;
 	t.start();
 	t.wait_sent(3000);
 	RssConfig live = objs.read_config();
 	for (size_t i = 0; i < steps.size(); i++) {
-		auto res = vsteer_cli(ns, steps[i].args);
+		auto res = h.vsteer(steps[i].args);
 		uint32_t from = t.sent() + 1; // frame sent() may be in sendto() since before the change
 		REQUIRE_MESSAGE(res.rc == 0, res.all());
 		RssConfig got = objs.read_config();
@@ -352,9 +338,7 @@ TEST_CASE(
 	}
 	// Back-to-back changes with little traffic in between.
 	for (int i = 0; i < 8; i++) {
-		auto res = vsteer_cli(ns, "set --tap " + tap + " --key random --equal " +
-		                              std::to_string(i % 2 ? 4 : 3));
-		REQUIRE_MESSAGE(res.rc == 0, res.all());
+		h.vsteer_ok("set --tap " + h.tap + " --key random --equal " + std::to_string(i % 2 ? 4 : 3));
 		t.wait_sent(200);
 	}
 	uint32_t from = t.sent() + 1;
@@ -362,7 +346,7 @@ TEST_CASE(
 	t.wait_sent(3000);
 	windows.push_back({from, t.sent(), last, "after the rapid sets"});
 	t.stop();
-	check_accounting(t, tap, drops_before, tx_before);
+	check_accounting(t, h.tap, drops_before, tx_before);
 	check_windows(t, flows, windows);
 }
 
@@ -370,49 +354,43 @@ TEST_CASE("netns: attach on an attached tap reuses the pins and keeps the config
 {
 	if (!require_privileges("real tun path"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-tt-", "-again"));
-	const std::string tap = unique_name("vt", "r");
-	TapQueues q(tap, 4);
-	PinCleanup pins{tap};
-	PacketSender sender(tap);
+	HeldTap h(unique_name("vsteer-tt-", "-again"), unique_name("vt", "r"));
+	PacketSender sender(h.tap);
 
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	h.vsteer_ok("attach --tap " + h.tap);
 	Rng rng(44);
 	RssConfig c = random_config(rng, VSTEER_HASH_ALL, 32, 4);
-	r = vsteer_cli(ns, set_args(tap, c));
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	h.vsteer_ok(set_args(h.tap, c));
 
 	uint32_t id;
 	{
-		SteeringObjects objs = SteeringObjects::open_pinned(default_pin_dir(tap));
+		SteeringObjects objs = h.objects();
 		REQUIRE(objs.read_config() == c);
 		id = objs.prog_id();
 	}
 
-	r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	auto r = h.vsteer_ok("attach --tap " + h.tap);
 	CHECK_MESSAGE(r.out.find("reused") != std::string::npos, r.out);
-	SteeringObjects objs = SteeringObjects::open_pinned(default_pin_dir(tap));
+	SteeringObjects objs = h.objects();
 	CHECK(objs.read_config() == c);
 	CHECK(objs.prog_id() == id);
 	CHECK(objs.queues() == 4);
-	CHECK(query_tap(tap)->queues == 4);
+	CHECK(query_tap(h.tap)->queues == 4);
 
 	std::vector<std::string> kinds;
 	auto frames = make_flows(404, 1500, &kinds);
-	check_placement(frames, send_and_collect(q, sender, frames), c, kinds, 4);
+	check_placement(frames, send_and_collect(h.q, sender, frames), c, kinds, 4);
 
 	// A re-attach that cannot validate the kept configuration (--queues 2, but the table
 	// names queues 2 and 3) is refused and leaves everything as it was.
 	REQUIRE(std::any_of(c.table.begin(), c.table.end(), [](uint16_t e) { return e >= 2; }));
-	r = vsteer_cli(ns, "attach --tap " + tap + " --queues 2");
+	r = h.vsteer("attach --tap " + h.tap + " --queues 2");
 	CHECK(r.rc != 0);
-	CHECK_MESSAGE(r.err.find("vsteer set --tap " + tap) != std::string::npos, r.err);
-	CHECK(pin_dir_exists(tap));
+	CHECK_MESSAGE(r.err.find("vsteer set --tap " + h.tap) != std::string::npos, r.err);
+	CHECK(pin_dir_exists(h.tap));
 	CHECK(objs.read_config() == c);
 	CHECK(objs.queues() == 4);
-	check_placement(frames, send_and_collect(q, sender, frames), c, kinds, 4);
+	check_placement(frames, send_and_collect(h.q, sender, frames), c, kinds, 4);
 }
 
 // issue 13 item 13: tun delivers a packet to (returned queue) % (attached queues); the
@@ -421,14 +399,10 @@ TEST_CASE("netns: per-queue counts are the queues the kernel delivered to")
 {
 	if (!require_privileges("real tun path"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-tt-", "-byq"));
-	const std::string tap = unique_name("vt", "q");
-	TapQueues q(tap, 3);
-	PinCleanup pins{tap};
-	PacketSender sender(tap);
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
-	SteeringObjects objs = SteeringObjects::open_pinned(default_pin_dir(tap));
+	HeldTap h(unique_name("vsteer-tt-", "-byq"), unique_name("vt", "q"), 3);
+	PacketSender sender(h.tap);
+	h.vsteer_ok("attach --tap " + h.tap);
+	SteeringObjects objs = h.objects();
 	// A table for 8 queues on a tap with 3 (QEMU's view of the queues may be larger
 	// than what is attached): queues 3..7 land on 0..2.
 	RssConfig c = objs.read_config();
@@ -440,22 +414,16 @@ TEST_CASE("netns: per-queue counts are the queues the kernel delivered to")
 	auto frames = make_flows(303, 2000);
 	std::array<uint64_t, 3> delivered{};
 	auto drain = [&] {
-		for (unsigned qi = 0; qi < q.size(); qi++)
-			delivered[qi] += q.drain(qi).size();
+		for (unsigned qi = 0; qi < h.q.size(); qi++)
+			delivered[qi] += h.q.drain(qi).size();
 	};
 	std::this_thread::sleep_for(std::chrono::milliseconds(30));
 	drain();
 	delivered = {};
 	const StatsTotals before = objs.read_stats(3);
-	for (size_t i = 0; i < frames.size(); i++) {
-		sender.send(frames[i]);
-		if (i % 128 == 127)
-			drain();
-	}
-	std::this_thread::sleep_for(std::chrono::milliseconds(30));
-	drain();
+	send_paced(sender, frames, drain);
 	const std::array<uint64_t, 3> delivered_before_reading = delivered;
-	const StatsTotals after = objs.read_stats(query_tap(tap)->queues);
+	const StatsTotals after = objs.read_stats(query_tap(h.tap)->queues);
 	std::this_thread::sleep_for(std::chrono::milliseconds(30));
 	drain();
 	CHECK(after.packets - before.packets >= frames.size());
@@ -479,30 +447,26 @@ TEST_CASE("netns: vsteer show and list on a tap without a steering program attac
 {
 	if (!require_privileges("real tun path"))
 		return;
-	NetnsGuard ns(unique_name("vsteer-tt-", "-show"));
-	const std::string tap = unique_name("vt", "s");
-	TapQueues q(tap, 4);
-	PinCleanup pins{tap};
-	PacketSender sender(tap);
-	auto r = vsteer_cli(ns, "attach --tap " + tap);
-	REQUIRE_MESSAGE(r.rc == 0, r.all());
+	HeldTap h(unique_name("vsteer-tt-", "-show"), unique_name("vt", "s"));
+	PacketSender sender(h.tap);
+	auto r = h.vsteer_ok("attach --tap " + h.tap);
 	// The pins stay, the program goes (as after a VMM re-created the tap): frames are placed
 	// by the kernel's flow hash over every attached queue.
 	int none = -1;
-	REQUIRE(ioctl(q.fd(0), TUNSETSTEERINGEBPF, &none) == 0);
+	REQUIRE(ioctl(h.q.fd(0), TUNSETSTEERINGEBPF, &none) == 0);
 
 	auto flows = make_flows(303, 512);
-	const uint64_t drops_before = tx_dropped(tap), tx_before = tx_packets(tap);
-	Traffic t(q, sender, flows);
+	const uint64_t drops_before = tx_dropped(h.tap), tx_before = tx_packets(h.tap);
+	Traffic t(h.q, sender, flows);
 	t.start();
 	t.wait_sent(2000);
 	std::string failed;
 	for (int i = 0; i < 100; i++) {
-		r = vsteer_cli(ns, i % 2 ? "show --tap " + tap + " --json" : "show --tap " + tap);
+		r = h.vsteer(i % 2 ? "show --tap " + h.tap + " --json" : "show --tap " + h.tap);
 		if (r.rc != 0 && failed.empty())
 			failed = r.all();
 		if (i % 10 == 0) {
-			r = vsteer_cli(ns, "list");
+			r = h.vsteer("list");
 			if (r.rc != 0 && failed.empty())
 				failed = r.all();
 		}
@@ -510,9 +474,9 @@ TEST_CASE("netns: vsteer show and list on a tap without a steering program attac
 	t.wait_sent(2000);
 	t.stop();
 	CHECK_MESSAGE(failed.empty(), failed);
-	CHECK(r.all().find(tap) != std::string::npos);
-	check_accounting(t, tap, drops_before, tx_before);
+	CHECK(r.all().find(h.tap) != std::string::npos);
+	check_accounting(t, h.tap, drops_before, tx_before);
 	// every frame the tap delivered went to the test's four queues
-	CHECK(tx_packets(tap) - tx_before == t.read_total());
-	CHECK(query_tap(tap)->queues == 4);
+	CHECK(tx_packets(h.tap) - tx_before == t.read_total());
+	CHECK(query_tap(h.tap)->queues == 4);
 }

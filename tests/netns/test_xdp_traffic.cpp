@@ -145,6 +145,37 @@ size_t total(const std::vector<std::vector<Bytes>> &qs)
 	return n;
 }
 
+// Counts the frames that arrive on a tap queue, in a thread of its own, until stop().
+class QueueCounter
+{
+public:
+	explicit QueueCounter(int fd)
+	    : thread_([this, fd] {
+		      uint8_t buf[2048];
+		      while (!stop_) {
+			      pollfd p{fd, POLLIN, 0};
+			      if (poll(&p, 1, 20) > 0)
+				      while (read(fd, buf, sizeof(buf)) > 0)
+					      received_++;
+		      }
+	      })
+	{
+	}
+	~QueueCounter() { stop(); }
+	void stop()
+	{
+		stop_ = true;
+		if (thread_.joinable())
+			thread_.join();
+	}
+	size_t received() const { return received_; }
+
+private:
+	std::atomic<size_t> received_{0};
+	std::atomic<bool> stop_{false};
+	std::thread thread_;
+};
+
 // The world of one test.
 class World
 {
@@ -211,11 +242,16 @@ public:
 		REQUIRE(vsteer(args) == 0);
 	}
 
-	Tap &add_tap(const std::string &name, unsigned queues)
+	// A tap in the host namespace whose queue files the test holds; `txqueuelen` (when not 0)
+	// for a tap that receives faster than its reader drains.
+	Tap &add_tap(const std::string &name, unsigned queues, unsigned txqueuelen = 0)
 	{
 		InNetns in(host);
 		taps.push_back(make_tap(name, queues));
 		must("ip -n " + host + " link set " + name + " up");
+		if (txqueuelen)
+			must("ip -n " + host + " link set " + name + " txqueuelen " +
+			     std::to_string(txqueuelen));
 		return *taps.back();
 	}
 
@@ -233,14 +269,7 @@ public:
 
 	void send(const Bytes &frame)
 	{
-		sockaddr_ll sll{};
-		sll.sll_family = AF_PACKET;
-		sll.sll_ifindex = vw_ifindex_;
-		sll.sll_halen = 6;
-		std::memcpy(sll.sll_addr, frame.data(), 6);
-		ssize_t n = sendto(sock_, frame.data(), frame.size(), 0, reinterpret_cast<sockaddr *>(&sll),
-		                   sizeof(sll));
-		REQUIRE(n == static_cast<ssize_t>(frame.size()));
+		REQUIRE_MESSAGE(send_raw(frame), "sendto: " << std::strerror(errno));
 	}
 	// Sends without REQUIRE (from another thread); returns success.
 	bool send_raw(const Bytes &frame)
@@ -289,6 +318,15 @@ VmInfo vm_info(World &w, const std::string &name)
 	return {};
 }
 
+// The cpumap cases need root and two online CPUs (`cpus` gets the online ones).
+bool cpumap_preconditions(std::vector<unsigned> &cpus)
+{
+	if (!require_privileges("XDP netns traffic"))
+		return false;
+	cpus = online_cpus();
+	return require_condition(cpus.size() >= 2, "the cpumap cases need two online CPUs");
+}
+
 // The classifier's program id on the host end of the veth.
 uint32_t xdp_device_state_in(World &w)
 {
@@ -306,18 +344,26 @@ RssConfig pattern_policy(uint8_t seed, uint8_t step, std::vector<uint16_t> table
 	return cfg;
 }
 
-// Writes `cfg` into `policy`, pins it as `tap`'s maps, attaches the classifier to the host
-// end in `mode` and adds VM `vm` (MAC kMacC) whose guest queue q is served by CPU cpus[q].
-void add_cpu_steered_vm(World &w, const std::string &vm, const std::string &tap, RssPolicyMaps &policy,
-                        const RssConfig &cfg, const std::vector<unsigned> &cpus, const std::string &mode)
-{
-	policy.write(cfg);
-	std::string dir = w.pin_policy(tap, policy);
-	w.vsteer_ok("xdp attach --dev vh --mode " + mode);
-	w.vsteer_ok("vm add " + vm + " --tap " + tap + " --mac " + format_mac(kMacC) + " --rss-pins " + dir +
-	            " --queue-cpus " + std::to_string(cpus[0]) + "," + std::to_string(cpus[1]) +
-	            " --action cpu");
-}
+// The world of the cpumap cases: a 2-queue tap `tap` whose guest policy `cfg` is written
+// into `policy` and pinned as the tap's maps, the classifier attached to the host end in
+// `mode`, and VM `vm` (MAC kMacC) on the tap whose guest queue q is served by CPU cpus[q].
+struct CpuSteeredVm {
+	CpuSteeredVm(const std::string &vm, const std::string &tap_name, const RssConfig &policy_cfg,
+	             const std::vector<unsigned> &cpus, const std::string &mode)
+	    : tap(w.add_tap(tap_name, 2)), cfg(policy_cfg)
+	{
+		policy.write(cfg);
+		std::string dir = w.pin_policy(tap_name, policy);
+		w.vsteer_ok("xdp attach --dev vh --mode " + mode);
+		w.vsteer_ok("vm add " + vm + " --tap " + tap_name + " --mac " + format_mac(kMacC) +
+		            " --rss-pins " + dir + " --queue-cpus " + std::to_string(cpus[0]) + "," +
+		            std::to_string(cpus[1]) + " --action cpu");
+	}
+	World w;
+	Tap &tap;
+	RssPolicyMaps policy;
+	RssConfig cfg;
+};
 
 // Sends `copies` of `f` from the wire and returns what `t`'s queues received; checks that
 // VM `vm`'s cpumap program handled every copy on CPU `cpu` and on no other CPU.
@@ -405,25 +451,19 @@ TEST_CASE("xdp netns: frames reach their VM's tap, pass through the stack, or ar
 
 TEST_CASE("xdp netns: the cpumap CPU and the tap queue follow the guest's RSS policy, and its changes")
 {
-	if (!require_privileges("XDP netns traffic"))
+	std::vector<unsigned> cpus;
+	if (!cpumap_preconditions(cpus))
 		return;
-	auto cpus = online_cpus();
-	if (!require_condition(cpus.size() >= 2, "the cpumap cases need two online CPUs"))
-		return;
-	World w;
-	Tap &tc = w.add_tap("vxc", 2);
-	RssPolicyMaps policy;
-	RssConfig cfg = pattern_policy(0x6d, 37, {0, 1, 1, 0, 1, 0, 0, 1});
 	// in native mode the tap queue then follows the CPU
-	add_cpu_steered_vm(w, "c", "vxc", policy, cfg, cpus, "native");
+	CpuSteeredVm s("c", "vxc", pattern_policy(0x6d, 37, {0, 1, 1, 0, 1, 0, 0, 1}), cpus, "native");
 
 	int checked = 0, per_queue[2] = {0, 0};
 	for (uint16_t flow = 0; flow < 16; flow++) {
 		Bytes f =
 		    udp_to(kMacC, "192.0.2.1", "198.51.100.7", static_cast<uint16_t>(40000 + 17 * flow), 53);
-		uint16_t q = compute_rss(cfg, f).queue;
+		uint16_t q = compute_rss(s.cfg, f).queue;
 		INFO("flow " << flow << " reference queue " << q);
-		auto got = send_on_cpu(w, "c", tc, f, 3, cpus[q]);
+		auto got = send_on_cpu(s.w, "c", s.tap, f, 3, cpus[q]);
 		CHECK(got[q].size() == 3);
 		CHECK(got[1 - q].empty());
 		checked++;
@@ -434,15 +474,15 @@ TEST_CASE("xdp netns: the cpumap CPU and the tap queue follow the guest's RSS po
 
 	// The guest reprograms its table (through the tap's maps): the next packet moves.
 	Bytes f = udp_to(kMacC, "192.0.2.1", "198.51.100.7", 40000, 53);
-	uint16_t q = compute_rss(cfg, f).queue;
-	RssConfig moved = cfg;
+	uint16_t q = compute_rss(s.cfg, f).queue;
+	RssConfig moved = s.cfg;
 	for (auto &e : moved.table)
 		e = static_cast<uint16_t>(1 - q);
-	policy.write(moved);
-	VmInfo before = vm_info(w, "c");
-	w.send(f);
-	auto got = drain(tc, 30, 1);
-	VmInfo after = vm_info(w, "c");
+	s.policy.write(moved);
+	VmInfo before = vm_info(s.w, "c");
+	s.w.send(f);
+	auto got = drain(s.tap, 30, 1);
+	VmInfo after = vm_info(s.w, "c");
 	CHECK(got[1 - q].size() == 1);
 	CHECK(got[q].empty());
 	CHECK(after.cpumap_by_cpu[cpus[1 - q]] - before.cpumap_by_cpu[cpus[1 - q]] == 1);
@@ -456,43 +496,31 @@ TEST_CASE("xdp netns: the per-VM rate limit holds within 10%")
 	if (!require_privileges("XDP netns traffic"))
 		return;
 	World w;
-	Tap &tr = w.add_tap("vxr", 1);
-	must("ip -n " + w.host + " link set vxr txqueuelen 20000");
+	Tap &tr = w.add_tap("vxr", 1, 20000);
 	w.vsteer_ok("xdp attach --dev vh");
 	const uint32_t rate = 5000, burst = 50;
 	w.vsteer_ok("vm add r --tap vxr --mac " + format_mac(kMacA) + " --action tap --rate " +
 	            std::to_string(rate) + " --burst " + std::to_string(burst));
 	Bytes f = udp_to(kMacA, "192.0.2.1", "198.51.100.3", 1, 2);
-	std::atomic<size_t> received{0};
-	std::atomic<bool> stop{false};
-	std::thread reader([&] {
-		uint8_t buf[2048];
-		while (!stop) {
-			pollfd p{tr.fds[0], POLLIN, 0};
-			if (poll(&p, 1, 20) > 0)
-				while (read(tr.fds[0], buf, sizeof(buf)) > 0)
-					received++;
-		}
-	});
+	QueueCounter received(tr.fds[0]);
 	auto t0 = std::chrono::steady_clock::now();
 	size_t sent = 0;
 	while (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1000))
 		sent += w.send_raw(f);
 	double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 	std::this_thread::sleep_for(std::chrono::milliseconds(200));
-	stop = true;
-	reader.join();
+	received.stop();
 	VmInfo r = vm_info(w, "r");
 	double expect = rate * secs + burst;
 	double passed = static_cast<double>(r.totals.by_action.redirect_tap);
 	MESSAGE("xdp netns rate limit: sent " << sent << " in " << secs << " s, passed " << passed
 	                                      << " (expected " << expect << "), received on tap "
-	                                      << received.load() << ", rate_limited "
+	                                      << received.received() << ", rate_limited "
 	                                      << r.totals.by_action.rate_limited);
 	REQUIRE(sent > 2 * expect); // the sender must outrun the limit for this to mean anything
 	CHECK(passed >= 0.9 * expect);
 	CHECK(passed <= 1.1 * expect);
-	CHECK(static_cast<double>(received.load()) >= 0.9 * passed);
+	CHECK(static_cast<double>(received.received()) >= 0.9 * passed);
 	CHECK(r.totals.by_action.rate_limited + r.totals.by_action.redirect_tap == r.totals.packets);
 }
 
@@ -531,21 +559,11 @@ TEST_CASE("xdp netns: replacing the classifier keeps the maps and loses no frame
 	if (!require_privileges("XDP netns traffic"))
 		return;
 	World w;
-	Tap &ta = w.add_tap("vxu", 1);
-	must("ip -n " + w.host + " link set vxu txqueuelen 20000");
+	Tap &ta = w.add_tap("vxu", 1, 20000);
 	w.vsteer_ok("xdp attach --dev vh");
 	w.vsteer_ok("vm add u --tap vxu --mac " + format_mac(kMacA) + " --action tap");
-	std::atomic<bool> stop{false};
-	std::atomic<size_t> sent{0}, received{0};
-	std::thread reader([&] {
-		uint8_t buf[2048];
-		while (!stop) {
-			pollfd p{ta.fds[0], POLLIN, 0};
-			if (poll(&p, 1, 20) > 0)
-				while (read(ta.fds[0], buf, sizeof(buf)) > 0)
-					received++;
-		}
-	});
+	std::atomic<size_t> sent{0};
+	QueueCounter received(ta.fds[0]);
 	std::atomic<bool> sending{true};
 	std::thread sender([&] {
 		Bytes f = udp_to(kMacA, "192.0.2.1", "198.51.100.3", 1, 2);
@@ -563,43 +581,36 @@ TEST_CASE("xdp netns: replacing the classifier keeps the maps and loses no frame
 	sending = false;
 	sender.join();
 	std::this_thread::sleep_for(std::chrono::milliseconds(200));
-	stop = true;
-	reader.join();
+	received.stop();
 	CHECK(rc1 == 0);
 	CHECK(rc2 == 0);
 	CHECK(xdp_device_state_in(w) != id_before);
 	VmInfo u = vm_info(w, "u"); // the VM (and its counters) survived both replacements
-	MESSAGE("xdp netns upgrade: sent " << sent.load() << ", received " << received.load() << ", counted "
-	                                   << u.totals.by_action.redirect_tap);
-	CHECK(received.load() == sent.load());
+	MESSAGE("xdp netns upgrade: sent " << sent.load() << ", received " << received.received()
+	                                   << ", counted " << u.totals.by_action.redirect_tap);
+	CHECK(received.received() == sent.load());
 	CHECK(u.totals.by_action.redirect_tap == sent.load());
 }
 
 TEST_CASE("xdp netns: generic mode steers to the guest policy's CPU too")
 {
-	if (!require_privileges("XDP netns traffic"))
+	std::vector<unsigned> cpus;
+	if (!cpumap_preconditions(cpus))
 		return;
-	auto cpus = online_cpus();
-	if (!require_condition(cpus.size() >= 2, "the cpumap cases need two online CPUs"))
-		return;
-	World w;
-	Tap &tg = w.add_tap("vxg", 2);
-	RssPolicyMaps policy;
-	RssConfig cfg = pattern_policy(0x3c, 29, {1, 0, 0, 1});
-	add_cpu_steered_vm(w, "g", "vxg", policy, cfg, cpus, "generic");
+	CpuSteeredVm s("g", "vxg", pattern_policy(0x3c, 29, {1, 0, 0, 1}), cpus, "generic");
 	int flows = 0;
 	for (uint16_t flow = 0; flow < 8; flow++) {
 		FrameBuilder fb;
 		fb.ipv4("192.0.2.9", "198.51.100.7").tcp(static_cast<uint16_t>(2000 + 31 * flow), 443);
 		fb.spec().dst_mac = kMacC;
 		Bytes f = fb.build();
-		uint16_t q = compute_rss(cfg, f).queue;
+		uint16_t q = compute_rss(s.cfg, f).queue;
 		INFO("flow " << flow << " reference queue " << q);
-		auto got = send_on_cpu(w, "g", tg, f, 2, cpus[q]);
+		auto got = send_on_cpu(s.w, "g", s.tap, f, 2, cpus[q]);
 		CHECK(total(got) == 2); // in generic mode the tap's own steering decides the queue
 		flows++;
 	}
-	XdpMaps m = w.maps();
+	XdpMaps m = s.w.maps();
 	XdpControl ctl(m);
 	MESSAGE("xdp netns generic: " << flows << " flows handled on the reference CPU; cpumap re-classified "
 	                              << ctl.totals().meta_fallback

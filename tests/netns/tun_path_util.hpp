@@ -83,6 +83,39 @@ struct PinCleanup {
 	}
 };
 
+// Runs `vsteer ARGS` in the namespace like vsteer_cli; the case stops unless it succeeds.
+inline CliResult vsteer_ok(const NetnsGuard &ns, const std::string &args, const std::string &wrapper = {})
+{
+	CliResult r = vsteer_cli(ns, args, wrapper);
+	REQUIRE_MESSAGE(r.rc == 0, "vsteer " << args << ": " << r.all());
+	return r;
+}
+
+// The start of most cases: a network namespace of the case's own (`ns_name`, entered) and
+// in it the tap `tap_name`, created by attaching `queues` queue files that the test holds
+// as QEMU does, whose pins are removed at the end.
+struct HeldTap {
+	HeldTap(const std::string &ns_name, const std::string &tap_name, unsigned queues = 4)
+	    : ns(ns_name), tap(tap_name), q(tap, queues), pins{tap}
+	{
+	}
+	CliResult vsteer(const std::string &args, const std::string &wrapper = {}) const
+	{
+		return vsteer_cli(ns, args, wrapper);
+	}
+	CliResult vsteer_ok(const std::string &args, const std::string &wrapper = {}) const
+	{
+		return test::vsteer_ok(ns, args, wrapper);
+	}
+	// The pinned steering objects of the tap (after an attach).
+	SteeringObjects objects() const { return SteeringObjects::open_pinned(default_pin_dir(tap)); }
+
+	NetnsGuard ns;
+	std::string tap;
+	TapQueues q;
+	PinCleanup pins;
+};
+
 // ---- numbered frames ----
 
 // Every test frame ends in an 8-byte trailer: magic, then a sequence number (host order).
@@ -383,21 +416,11 @@ private:
 	std::thread tx_, rx_;
 };
 
-// Sends each frame once (paced in batches) and returns the queue each one arrived on
-// (-1: not received; -2: received more than once).
-inline std::vector<int> send_and_collect(const TapQueues &q, const PacketSender &sender,
-                                         const std::vector<Bytes> &frames)
+// Sends each frame once, paced in batches: `collect` runs after every 128 frames and once
+// more 30 ms after the last (to read what arrived meanwhile).
+template <class Collect>
+void send_paced(const PacketSender &sender, const std::vector<Bytes> &frames, Collect collect)
 {
-	std::vector<int> where(frames.size(), -1);
-	auto collect = [&] {
-		for (unsigned qi = 0; qi < q.size(); qi++)
-			for (const auto &f : q.drain(qi)) {
-				int64_t seq = trailer_seq(f);
-				if (seq < 0 || static_cast<size_t>(seq) >= frames.size() || frames[seq] != f)
-					continue;
-				where[seq] = where[seq] == -1 ? static_cast<int>(qi) : -2;
-			}
-	};
 	for (size_t i = 0; i < frames.size(); i++) {
 		sender.send(frames[i]);
 		if (i % 128 == 127)
@@ -405,6 +428,23 @@ inline std::vector<int> send_and_collect(const TapQueues &q, const PacketSender 
 	}
 	std::this_thread::sleep_for(std::chrono::milliseconds(30));
 	collect();
+}
+
+// Sends each frame once (send_paced) and returns the queue each one arrived on
+// (-1: not received; -2: received more than once).
+inline std::vector<int> send_and_collect(const TapQueues &q, const PacketSender &sender,
+                                         const std::vector<Bytes> &frames)
+{
+	std::vector<int> where(frames.size(), -1);
+	send_paced(sender, frames, [&] {
+		for (unsigned qi = 0; qi < q.size(); qi++)
+			for (const auto &f : q.drain(qi)) {
+				int64_t seq = trailer_seq(f);
+				if (seq < 0 || static_cast<size_t>(seq) >= frames.size() || frames[seq] != f)
+					continue;
+				where[seq] = where[seq] == -1 ? static_cast<int>(qi) : -2;
+			}
+	});
 	return where;
 }
 

@@ -3,7 +3,8 @@
 #   tests/qemu/build-initramfs.sh IMAGE_DIR OUT_DIR
 # IMAGE_DIR holds the guest kernel's gen_init_cpio (scripts/vm/build-kernel.sh); writes
 # OUT_DIR/vsteer-rx (static) and OUT_DIR/initramfs.cpio: busybox-static, ethtool with the
-# libraries ldd names, vsteer-rx and tests/qemu/guest-init.sh as /init.
+# libraries ldd names, vsteer-rx, tests/qemu/guest-init.sh as /init and tests/vm/init-lib.sh
+# (what every guest /init sources) as /init-lib.sh.
 set -euo pipefail
 image_dir=$1
 out=$2
@@ -19,6 +20,7 @@ gcc -static -O2 -Wall -Wextra -o "$out/vsteer-rx" "$here/vsteer_rx.c"
 	echo "file /bin/busybox $(command -v busybox) 755 0 0"
 	echo "slink /bin/sh busybox 777 0 0"
 	echo "file /init $here/guest-init.sh 755 0 0"
+	echo "file /init-lib.sh $here/../vm/init-lib.sh 644 0 0"
 	echo "file /vsteer/vsteer-rx $out/vsteer-rx 755 0 0"
 	echo "file /usr/sbin/ethtool /usr/sbin/ethtool 755 0 0"
 	# ethtool's shared libraries and loader, at the paths ldd names

@@ -9,41 +9,20 @@
 # vstq.cycle=1 (make libvirt-test): rounds 1, 2, 3, ... forever instead, odd ones hkey K1 equal 4,
 # even ones hkey K2 weight 1 2 3 2, so the host can serve one round before and one after each
 # event (daemon restart, reset, destroy + start); a round nobody serves times out after 120 s.
-/bin/busybox mkdir -p /proc /sys /dev /tmp
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# shellcheck source=tests/vm/init-lib.sh
+. /init-lib.sh
+guest_mounts
 
-flows=256
-k1=
-k2=
-cycle=0
-for arg in $(cat /proc/cmdline); do
-	case $arg in
-	vstq.flows=*) flows=${arg#vstq.flows=} ;;
-	vstq.k1=*) k1=${arg#vstq.k1=} ;;
-	vstq.k2=*) k2=${arg#vstq.k2=} ;;
-	vstq.cycle=*) cycle=${arg#vstq.cycle=} ;;
-	esac
-done
+flows=256 k1='' k2='' cycle=0
+kernel_params vstq flows k1 k2 cycle
 E=/usr/sbin/ethtool
 rc=0
 
-finish() {
-	if dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|general protection|refcount_t|Call Trace' >/tmp/bad; then
-		echo "VSTQ-FAIL kernel log: $(head -n 1 /tmp/bad)"
-		rc=1
-	fi
-	echo "VSTQ-EXIT rc=$rc"
-	sync
-	reboot -f
-}
 fail() {
 	echo "VSTQ-FAIL $*"
 	dmesg | tail -n 20
 	rc=1
-	finish
+	guest_exit VSTQ
 }
 
 echo "VSTQ-BOOT $(uname -r) $(nproc) cpus"
@@ -76,4 +55,4 @@ fi
 round 1 $E -X eth0 hkey "$k1" equal 4
 round 2 $E -X eth0 hkey "$k2" weight 1 2 3 2
 round 3 $E -N eth0 rx-flow-hash tcp4 sd
-finish
+guest_exit VSTQ

@@ -9,29 +9,15 @@
 # virtio-net rss=on,hash=on; once L2 is ready, sends the flows (vsteer-qemu-flows
 # send-hash); after L2 is done prints its console between VSTH-L2-BEGIN/END MODE and
 # the steering program's packet counter (VSTH-PACKETS MODE N). Ends with VSTH-L1-EXIT.
-/bin/busybox mkdir -p /proc /sys /dev /tmp /run
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# shellcheck source=tests/vm/init-lib.sh
+. /init-lib.sh
+guest_mounts /run
 mount -t bpf bpf /sys/fs/bpf
 mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/shm && mount -t tmpfs tmpfs /dev/shm
 
-modes=off,on
-flows=210
-seed=1
-key=
-seconds=10
-for arg in $(cat /proc/cmdline); do
-	case $arg in
-	vsth.modes=*) modes=${arg#vsth.modes=} ;;
-	vsth.flows=*) flows=${arg#vsth.flows=} ;;
-	vsth.seed=*) seed=${arg#vsth.seed=} ;;
-	vsth.key=*) key=${arg#vsth.key=} ;;
-	vsth.seconds=*) seconds=${arg#vsth.seconds=} ;;
-	esac
-done
+modes=off,on flows=210 seed=1 key='' seconds=10
+kernel_params vsth modes flows seed key seconds
 echo "VSTH-L1-BOOT $(uname -r)"
 param=/sys/module/vhost_net/parameters/hash_report
 if [ -e "$param" ]; then
@@ -96,7 +82,7 @@ for mode in $(echo "$modes" | tr ',' ' '); do
 	/vsteer/vsteer detach --tap $tap >/dev/null 2>&1
 	ip link del $tap 2>/dev/null
 done
-if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace' >/tmp/bad; then
+if kernel_log_bad; then
 	echo "VSTH-FAIL L1 kernel log: $(head -n 1 /tmp/bad)"
 fi
 echo "VSTH-L1-EXIT"

@@ -4,37 +4,18 @@
 # vsth.flows=N vsth.key=KEY vsth.round=R. Programs RSS with ethtool (4 queues, KEY, equal
 # table, rx hashing on), prints `ethtool -x eth0` between VSTQ-X-BEGIN/END R, then runs
 # vsteer-hash-rx (VSTH-READY R ... VSTH-DONE R) while L1 sends. Ends with VSTH-EXIT rc=N.
-/bin/busybox mkdir -p /proc /sys /dev /tmp
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# shellcheck source=tests/vm/init-lib.sh
+. /init-lib.sh
+guest_mounts
 
-flows=210
-key=
-round=1
-for arg in $(cat /proc/cmdline); do
-	case $arg in
-	vsth.flows=*) flows=${arg#vsth.flows=} ;;
-	vsth.key=*) key=${arg#vsth.key=} ;;
-	vsth.round=*) round=${arg#vsth.round=} ;;
-	esac
-done
+flows=210 key='' round=1
+kernel_params vsth flows key round
 E=/usr/sbin/ethtool
 rc=0
-finish() {
-	if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace' >/tmp/bad; then
-		echo "VSTH-FAIL L2 kernel log: $(head -n 1 /tmp/bad)"
-		rc=1
-	fi
-	echo "VSTH-EXIT rc=$rc"
-	sync
-	reboot -f
-}
 fail() {
 	echo "VSTH-FAIL $*"
 	rc=1
-	finish
+	guest_exit VSTH L2
 }
 
 echo "VSTH-L2-BOOT $(uname -r)"
@@ -58,4 +39,4 @@ echo "VSTQ-X-BEGIN $round"
 $E -x eth0
 echo "VSTQ-X-END $round"
 /vsteer/vsteer-hash-rx /vsteer/hash_rx.bpf.o eth0 "$round" "$flows" 240000 || rc=1
-finish
+guest_exit VSTH L2

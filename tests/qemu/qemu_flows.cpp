@@ -109,30 +109,53 @@ std::string join_table(const std::vector<uint16_t> &t)
 	return s;
 }
 
+// An AF_PACKET socket that sends whole frames out of one interface.
+class FrameSocket
+{
+public:
+	explicit FrameSocket(const std::string &ifname) : ifname_(ifname)
+	{
+		int ifindex = if_nametoindex(ifname.c_str());
+		if (!ifindex)
+			throw std::runtime_error("no interface " + ifname);
+		fd_ = socket(AF_PACKET, SOCK_RAW, 0);
+		if (fd_ < 0)
+			throw std::runtime_error(std::string("socket(AF_PACKET): ") + strerror(errno));
+		sll_.sll_family = AF_PACKET;
+		sll_.sll_ifindex = ifindex;
+		sll_.sll_halen = 6;
+	}
+	~FrameSocket() { close(fd_); }
+	FrameSocket(const FrameSocket &) = delete;
+	FrameSocket &operator=(const FrameSocket &) = delete;
+
+	// False while the interface is out of buffers (ENOBUFS, EAGAIN); throws on other errors.
+	bool try_send(const Bytes &f)
+	{
+		std::memcpy(sll_.sll_addr, f.data(), 6);
+		if (sendto(fd_, f.data(), f.size(), 0, reinterpret_cast<sockaddr *>(&sll_), sizeof(sll_)) >=
+		    0)
+			return true;
+		if (errno != ENOBUFS && errno != EAGAIN)
+			throw std::runtime_error(std::string("sendto ") + ifname_ + ": " + strerror(errno));
+		return false;
+	}
+
+private:
+	std::string ifname_;
+	int fd_ = -1;
+	sockaddr_ll sll_{};
+};
+
 // Sends each frame twice (two passes), paced for a TCG guest, then `trailer` frames.
 unsigned send_frames(const std::string &ifname, const std::vector<Bytes> &flows,
                      const std::vector<Bytes> &trailer = {})
 {
-	int ifindex = if_nametoindex(ifname.c_str());
-	if (!ifindex)
-		throw std::runtime_error("no interface " + ifname);
-	int fd = socket(AF_PACKET, SOCK_RAW, 0);
-	if (fd < 0)
-		throw std::runtime_error(std::string("socket(AF_PACKET): ") + strerror(errno));
-	sockaddr_ll sll{};
-	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = ifindex;
-	sll.sll_halen = 6;
+	FrameSocket sock(ifname);
 	unsigned sent = 0;
 	auto send_one = [&](const Bytes &f) {
-		std::memcpy(sll.sll_addr, f.data(), 6);
-		while (sendto(fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) <
-		       0) {
-			if (errno != ENOBUFS && errno != EAGAIN)
-				throw std::runtime_error(std::string("sendto ") + ifname + ": " +
-				                         strerror(errno));
+		while (!sock.try_send(f))
 			std::this_thread::sleep_for(std::chrono::milliseconds(2));
-		}
 		sent++;
 	};
 	for (int pass = 0; pass < 2; pass++) {
@@ -148,7 +171,6 @@ unsigned send_frames(const std::string &ifname, const std::vector<Bytes> &flows,
 		send_one(f);
 		std::this_thread::sleep_for(std::chrono::milliseconds(200));
 	}
-	close(fd);
 	return sent;
 }
 
@@ -164,32 +186,19 @@ int cmd_send_hash(const std::string &ifname, uint32_t round, uint32_t n, uint64_
 int cmd_blast_hash(const std::string &ifname, uint32_t round, uint32_t n, uint64_t seed, unsigned seconds)
 {
 	auto flows = make_hash_flows(round, n, seed);
-	int ifindex = if_nametoindex(ifname.c_str());
-	if (!ifindex)
-		throw std::runtime_error("no interface " + ifname);
-	int fd = socket(AF_PACKET, SOCK_RAW, 0);
-	if (fd < 0)
-		throw std::runtime_error(std::string("socket(AF_PACKET): ") + strerror(errno));
-	sockaddr_ll sll{};
-	sll.sll_family = AF_PACKET;
-	sll.sll_ifindex = ifindex;
-	sll.sll_halen = 6;
-	std::memcpy(sll.sll_addr, flows[0].data(), 6);
-	auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
 	unsigned long sent = 0, refused = 0;
-	for (size_t i = 0; std::chrono::steady_clock::now() < end; i = (i + 1) % flows.size()) {
-		const Bytes &f = flows[i];
-		if (sendto(fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr *>(&sll), sizeof(sll)) < 0) {
-			if (errno != ENOBUFS && errno != EAGAIN)
-				throw std::runtime_error(std::string("sendto ") + ifname + ": " +
-				                         strerror(errno));
-			refused++;
-			std::this_thread::sleep_for(std::chrono::microseconds(200));
-			continue;
+	{
+		FrameSocket sock(ifname);
+		auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+		for (size_t i = 0; std::chrono::steady_clock::now() < end; i = (i + 1) % flows.size()) {
+			if (sock.try_send(flows[i])) {
+				sent++;
+			} else {
+				refused++;
+				std::this_thread::sleep_for(std::chrono::microseconds(200));
+			}
 		}
-		sent++;
 	}
-	close(fd);
 	std::this_thread::sleep_for(std::chrono::seconds(2)); // let the guest drain its rings
 	send_frames(ifname, {}, std::vector<Bytes>(3, end_of_round_frame(round)));
 	std::printf("VSTH-BENCH sent=%lu refused=%lu seconds=%u\n", sent, refused, seconds);
@@ -293,38 +302,57 @@ int cmd_compare_show(const std::string &show_file, const std::string &key, const
 	return bad ? 1 : 0;
 }
 
-int cmd_verify(const std::string &console, uint32_t round, uint32_t n, uint64_t seed, const std::string &key,
-               const std::string &table, uint32_t types)
+// The guest's policy as the host checks it: KEY, TABLE, TYPES, unclassified queue 0.
+RssConfig guest_policy(const std::string &key, const std::string &table, uint32_t types)
 {
 	RssConfig cfg;
 	cfg.key = parse_key(key);
 	cfg.table = parse_table(table);
 	cfg.hash_types = types;
 	cfg.unclassified_queue = 0;
-	auto flows = make_flows(round, n, seed);
-	std::map<uint32_t, int> seen;
-	int conflicts = 0;
+	return cfg;
+}
+
+// What a guest receiver (vsteer-rx: TAG VSTQ, vsteer-hash-rx: VSTH) printed for ROUND: each
+// item of its TAG-R lines goes to `on_item`, TAG-CONFLICT lines are shown and counted in
+// `conflicts`; a console without TAG-DONE fails.
+template <class OnItem>
+void read_round(const std::string &console, const std::string &tag, uint32_t round, int &conflicts,
+                OnItem on_item)
+{
+	const std::string n = " " + std::to_string(round) + " ", r = tag + "-R" + n;
 	bool done = false;
-	const std::string r = "VSTQ-R " + std::to_string(round) + " ";
 	for (const auto &l : read_lines(console)) {
-		if (l.rfind("VSTQ-CONFLICT " + std::to_string(round) + " ", 0) == 0) {
+		if (l.rfind(tag + "-CONFLICT" + n, 0) == 0) {
 			std::printf("guest: %s\n", l.c_str());
 			conflicts++;
 		}
-		if (l.rfind("VSTQ-DONE " + std::to_string(round) + " ", 0) == 0)
+		if (l.rfind(tag + "-DONE" + n, 0) == 0)
 			done = true;
 		if (l.rfind(r, 0) != 0)
 			continue;
 		std::istringstream ss(l.substr(r.size()));
 		std::string item;
-		while (ss >> item) {
-			auto colon = item.find(':');
-			seen[static_cast<uint32_t>(std::stoul(item.substr(0, colon)))] =
-			    std::stoi(item.substr(colon + 1));
-		}
+		while (ss >> item)
+			on_item(item);
 	}
 	if (!done)
-		throw std::runtime_error("no 'VSTQ-DONE " + std::to_string(round) + "' on the guest console");
+		throw std::runtime_error("no '" + tag + "-DONE " + std::to_string(round) +
+		                         "' on the guest console");
+}
+
+int cmd_verify(const std::string &console, uint32_t round, uint32_t n, uint64_t seed, const std::string &key,
+               const std::string &table, uint32_t types)
+{
+	const RssConfig cfg = guest_policy(key, table, types);
+	auto flows = make_flows(round, n, seed);
+	std::map<uint32_t, int> seen;
+	int conflicts = 0;
+	read_round(console, "VSTQ", round, conflicts, [&](const std::string &item) {
+		auto colon = item.find(':');
+		seen[static_cast<uint32_t>(std::stoul(item.substr(0, colon)))] =
+		    std::stoi(item.substr(colon + 1));
+	});
 	std::vector<unsigned> per_queue(8), predicted_per_queue(8);
 	std::map<uint8_t, unsigned> per_report;
 	unsigned ok = 0, wrong = 0, missing = 0;
@@ -374,29 +402,13 @@ struct HashSeen {
 std::map<uint32_t, HashSeen> read_hash_lines(const std::string &console, uint32_t round, int &conflicts)
 {
 	std::map<uint32_t, HashSeen> seen;
-	bool done = false;
-	const std::string r = "VSTH-R " + std::to_string(round) + " ";
-	for (const auto &l : read_lines(console)) {
-		if (l.rfind("VSTH-CONFLICT " + std::to_string(round) + " ", 0) == 0) {
-			std::printf("guest: %s\n", l.c_str());
-			conflicts++;
-		}
-		if (l.rfind("VSTH-DONE " + std::to_string(round) + " ", 0) == 0)
-			done = true;
-		if (l.rfind(r, 0) != 0)
-			continue;
-		std::istringstream ss(l.substr(r.size()));
-		std::string item;
-		while (ss >> item) {
-			unsigned idx, hash, frames;
-			int queue;
-			if (std::sscanf(item.c_str(), "%u:%d:%x:%u", &idx, &queue, &hash, &frames) != 4)
-				throw std::runtime_error("bad VSTH-R item '" + item + "'");
-			seen[idx] = HashSeen{queue, hash};
-		}
-	}
-	if (!done)
-		throw std::runtime_error("no 'VSTH-DONE " + std::to_string(round) + "' on the guest console");
+	read_round(console, "VSTH", round, conflicts, [&](const std::string &item) {
+		unsigned idx, hash, frames;
+		int queue;
+		if (std::sscanf(item.c_str(), "%u:%d:%x:%u", &idx, &queue, &hash, &frames) != 4)
+			throw std::runtime_error("bad VSTH-R item '" + item + "'");
+		seen[idx] = HashSeen{queue, hash};
+	});
 	return seen;
 }
 
@@ -406,11 +418,7 @@ int cmd_verify_hash(const std::string &console, uint32_t round, uint32_t n, uint
 {
 	if (expect != "hash" && expect != "none")
 		throw std::invalid_argument("verify-hash: expect 'hash' or 'none', not '" + expect + "'");
-	RssConfig cfg;
-	cfg.key = parse_key(key);
-	cfg.table = parse_table(table);
-	cfg.hash_types = types;
-	cfg.unclassified_queue = 0;
+	const RssConfig cfg = guest_policy(key, table, types);
 	auto flows = make_hash_flows(round, n, seed);
 	int conflicts = 0;
 	auto seen = read_hash_lines(console, round, conflicts);

@@ -31,29 +31,24 @@
 # HASH_E2E_QEMU (the qemu-system-x86_64 L1 runs instead of the patched one: with Debian's
 # stock QEMU the patched kernel shows what an unpatched QEMU does there).
 set -euo pipefail
-REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD_DIR=${BUILD_DIR:-build}
-case $BUILD_DIR in /*) ;; *) BUILD_DIR=$REPO_ROOT/$BUILD_DIR ;; esac
+TEST_NAME=hash-e2e
+# shellcheck source=tests/qemu/lib.sh
+. "$(dirname "$0")/lib.sh"
 FLOWS=${HASH_E2E_FLOWS:-210}
 SEED=${HASH_E2E_SEED:-$RANDOM}
 VARIANTS=${HASH_E2E_VARIANTS:-patched baseline}
 HOST_QEMU=${HOST_QEMU:-qemu-system-x86_64}
-FLOWS_TOOL=$BUILD_DIR/vsteer-qemu-flows
 VSTEER=$BUILD_DIR/vsteer
 TYPES=0x3f # what the guest enables by default: the device's types minus the _EX ones
 
+# (its own log, ok and bad: time of day on stderr, every check listed again at the end)
 log() { printf '[hash-e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 
 why_not() {
 	[ "$(id -u)" = 0 ] || { echo "needs root (kernel and QEMU builds under /var/cache/vsteer)"; return; }
 	command -v "$HOST_QEMU" >/dev/null || { echo "$HOST_QEMU missing (make deps)"; return; }
 	command -v clang-19 >/dev/null || { echo "clang-19 missing (make deps)"; return; }
-	local bb
-	bb=$(command -v busybox || true)
-	if [ -z "$bb" ] || ! file -L "$bb" | grep -q 'statically linked'; then
-		echo "busybox-static missing (make deps)"
-		return
-	fi
+	static_busybox || { echo "busybox-static missing (make deps)"; return; }
 	[ -f /usr/lib/x86_64-linux-gnu/libbpf.a ] || { echo "libbpf.a missing (make deps)"; return; }
 	if [ ! -x "$FLOWS_TOOL" ] || [ ! -x "$VSTEER" ]; then
 		echo "$BUILD_DIR has no vsteer build (make build)"
@@ -66,14 +61,7 @@ if [ "${1:-}" = --bench ]; then
 	BENCH=1
 	VARIANTS=patched
 fi
-if [ "${1:-}" = --check ]; then
-	why=$(why_not)
-	[ -z "$why" ] && exit 0
-	echo "$why"
-	exit 1
-fi
-why=$(why_not)
-[ -z "$why" ] || { echo "hash-e2e: FAIL: $why"; exit 1; }
+prerequisites "$@"
 
 work=$(mktemp -d /tmp/vsteer-hash-e2e.XXXXXX)
 trap 'if [ "${KEEP_HASH_E2E_LOGS:-0}" = 1 ]; then cp "$work"/*.log /tmp/ 2>/dev/null || true; fi; rm -rf "$work"' EXIT
@@ -131,6 +119,7 @@ dirs() {
 {
 	dirs
 	echo "file /init $REPO_ROOT/tests/qemu/hash-l2-init.sh 755 0 0"
+	echo "file /init-lib.sh $REPO_ROOT/tests/vm/init-lib.sh 644 0 0"
 	echo "file /vsteer/vsteer-hash-rx $work/vsteer-hash-rx 755 0 0"
 	echo "file /vsteer/hash_rx.bpf.o $work/hash_rx.bpf.o 644 0 0"
 	with_libs /usr/sbin/ethtool
@@ -150,6 +139,7 @@ firmware() { # the few files this QEMU loads for a pc machine without VGA and op
 {
 	dirs /qemu /l2 /run /sys/fs /sys/fs/bpf
 	echo "file /init $REPO_ROOT/tests/qemu/hash-l1-init.sh 755 0 0"
+	echo "file /init-lib.sh $REPO_ROOT/tests/vm/init-lib.sh 644 0 0"
 	echo "file /qemu/qemu-system-x86_64 $work/qemu-system-x86_64 755 0 0"
 	firmware
 	echo "file /l2/bzImage ${image[baseline]}/bzImage 644 0 0"
@@ -168,8 +158,6 @@ firmware() { # the few files this QEMU loads for a pc machine without VGA and op
 { grep '^dir ' "$work/l1.list"; grep -v '^dir ' "$work/l1.list"; } >"$work/l1.sorted"
 "${image[baseline]}/gen_init_cpio" "$work/l1.sorted" >"$work/l1.cpio"
 log "initramfs: L1 $(du -h "$work/l1.cpio" | cut -f1) (QEMU, vsteer, L2 $(du -h "$work/l2.cpio" | cut -f1)), $FLOWS flows, seed $SEED"
-
-rand_key() { od -An -N40 -tx1 /dev/urandom | tr -s ' \n' ':' | sed 's/^://; s/:$//'; }
 
 failures=0
 results=()

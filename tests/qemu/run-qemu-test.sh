@@ -22,15 +22,13 @@
 # Everything it creates (namespace, tap, pins, processes) is removed by PID/name at exit.
 set -euo pipefail
 
-REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BUILD_DIR=${BUILD_DIR:-build}
-case $BUILD_DIR in /*) ;; *) BUILD_DIR=$REPO_ROOT/$BUILD_DIR ;; esac
+TEST_NAME=qemu-test
+# shellcheck source=tests/qemu/lib.sh
+. "$(dirname "$0")/lib.sh"
 VSTEER=$BUILD_DIR/vsteer
-FLOWS_TOOL=$BUILD_DIR/vsteer-qemu-flows
 QEMU=${QEMU:-qemu-system-x86_64}
 NFLOWS=${QEMU_TEST_FLOWS:-256}
 SEED=${QEMU_TEST_SEED:-$(date +%s)}
-T0=$(date +%s)
 # QEMU_TEST_UNPRIVILEGED=1: the libvirt-style flow of docs/qemu.md. The test, as the
 # management process, opens the tap's queues itself (`-netdev tap,fds=...`); vsteer run-qemu
 # adds its four fds and execs QEMU through setpriv as nobody, without any capability. The
@@ -40,14 +38,11 @@ UNPRIV=${QEMU_TEST_UNPRIVILEGED:-0}
 UNPRIV_UID=65534
 TAP_FD0=20
 
-log() { printf '[qemu-test %3ds] %s\n' "$(($(date +%s) - T0))" "$*"; }
-
 # ------------------------------------------------------------------ prerequisites
 why_not() {
 	[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespace, tap, bpffs)"; return; }
 	command -v "$QEMU" >/dev/null || { echo "$QEMU missing (make deps)"; return; }
-	command -v busybox >/dev/null && grep -q 'statically linked' <<<"$(file -L "$(command -v busybox)")" ||
-		{ echo "busybox-static missing (make deps)"; return; }
+	static_busybox || { echo "busybox-static missing (make deps)"; return; }
 	[ -x /usr/sbin/ethtool ] || { echo "ethtool missing (make deps)"; return; }
 	command -v nsenter >/dev/null || { echo "nsenter missing (util-linux)"; return; }
 	[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || { echo "static libc missing (libc6-dev)"; return; }
@@ -56,14 +51,7 @@ why_not() {
 	[ -x "$VSTEER" ] && [ -x "$FLOWS_TOOL" ] || { echo "$VSTEER or $FLOWS_TOOL not built (make build)"; return; }
 	echo ""
 }
-if [ "${1:-}" = --check ]; then
-	reason=$(why_not)
-	[ -z "$reason" ] && exit 0
-	echo "$reason"
-	exit 1
-fi
-reason=$(why_not)
-[ -z "$reason" ] || { echo "qemu-test: FAIL: $reason"; exit 1; }
+prerequisites "$@"
 
 # ------------------------------------------------------------------ state and cleanup
 work=$(mktemp -d /tmp/vsteer-qemu-test.XXXXXX)
@@ -72,9 +60,6 @@ tap=vsq$$
 pin_root=/sys/fs/bpf/vsteer
 xdp_pins=/sys/fs/bpf/vsteer-xdp-qemu-test-$$
 qemu_pid=
-failures=0
-failed_checks=()
-keep_work=0
 
 stop_qemu() {
 	[ -n "$qemu_pid" ] || return 0
@@ -90,30 +75,13 @@ cleanup() {
 	stop_qemu
 	ip netns del "$ns" 2>/dev/null || true
 	rm -rf "$pin_root/$tap" "$pin_root/${tap}h" "$pin_root/${tap}bad" "$pin_root/${tap}obj" "$pin_root/${tap}obj_qemu_object" "$xdp_pins" 2>/dev/null || true
-	if [ "$keep_work" = 1 ]; then
-		echo "qemu-test: logs kept in $work"
-	else
-		rm -rf "$work"
-	fi
+	remove_work
 }
 trap cleanup EXIT
 
-ok() { log "PASS $*"; }
-bad() {
-	log "FAIL $*"
-	failures=$((failures + 1))
-	failed_checks+=("$*")
-	keep_work=1
-}
-in_ns() { nsenter --net=/run/netns/"$ns" "$@"; }
 
 # ------------------------------------------------------------------ namespace and tap
-ip netns add "$ns"
-in_ns ip link set lo up
-in_ns ip tuntap add dev "$tap" mode tap multi_queue
-in_ns sysctl -qw "net.ipv6.conf.$tap.disable_ipv6=1" || true
-in_ns ip link set "$tap" up
-log "namespace $ns with multiqueue tap $tap"
+tap_namespace
 
 netdev_args=(-netdev "tap,id=n0,ifname=$tap,script=no,downscript=no,queues=4,vhost=off")
 device_args=(-device "virtio-net-pci,netdev=n0,mq=on,rss=on,vectors=10,mac=52:54:00:12:34:56")
@@ -202,21 +170,13 @@ rm -rf "$pin_root/${tap}bad"
 fi # negative cases
 
 if [ "${QEMU_TEST_NEGATIVE_ONLY:-0}" = 1 ]; then
-	[ "$failures" -eq 0 ] && { echo "qemu-test: negative cases PASS"; exit 0; }
-	printf 'qemu-test: failed: %s\n' "${failed_checks[@]}"
-	echo "qemu-test: FAIL ($failures failures)"
-	exit 1
+	exit_if_failed
+	echo "qemu-test: negative cases PASS"
+	exit 0
 fi
 
 # ------------------------------------------------------------------ guest kernel and initramfs
-# QEMU_TEST_IMAGE_DIR: a directory with bzImage, config and gen_init_cpio (default: the
-# cached plain 6.12 of the VM harness, built on first use)
-if [ -n "${QEMU_TEST_IMAGE_DIR:-}" ]; then
-	image_dir=$QEMU_TEST_IMAGE_DIR
-else
-	log "guest kernel: scripts/vm/build-kernel.sh baseline (cached)"
-	image_dir=$(bash "$REPO_ROOT/scripts/vm/build-kernel.sh" baseline | tail -n 1)
-fi
+guest_image
 [ -f "$image_dir/bzImage" ] || { echo "qemu-test: FAIL: no bzImage in '$image_dir'"; exit 1; }
 for opt in CONFIG_VIRTIO_NET CONFIG_VIRTIO_PCI CONFIG_PACKET CONFIG_PCI_MSI CONFIG_SERIAL_8250_CONSOLE; do
 	grep -qx "$opt=y" "$image_dir/config" || { echo "qemu-test: FAIL: guest kernel lacks $opt"; exit 1; }
@@ -226,7 +186,6 @@ bash "$REPO_ROOT/tests/qemu/build-initramfs.sh" "$image_dir" "$work"
 log "initramfs: busybox, ethtool (+$(ldd /usr/sbin/ethtool | grep -c '/') libs), vsteer-rx; kernel $image_dir"
 
 # ------------------------------------------------------------------ 2. the real guest
-rand_key() { od -An -N40 -tx1 /dev/urandom | tr -s ' \n' ':' | sed 's/^://; s/:$//'; }
 k1=$(rand_key)
 k2=$(rand_key)
 console=$work/console.log
@@ -403,14 +362,8 @@ for round in 1 2 3; do
 	else
 		bad "placement differs from the reference: $out"
 	fi
-	# the placement was vsteer's program's doing (not QEMU's software RSS fallback)
 	in_ns "$VSTEER" show --tap "$tap" --json >"$work/after$round.json"
-	ran=$(($("$FLOWS_TOOL" packets "$work/after$round.json") - $("$FLOWS_TOOL" packets "$work/show$round.json")))
-	if [ "$ran" -ge $((2 * NFLOWS)) ]; then
-		ok "round $round: the steering program ran for the $ran frames sent into the tap"
-	else
-		bad "round $round: the steering program counted $ran packets, $((2 * NFLOWS)) were sent"
-	fi
+	program_ran "round $round" "$work/show$round.json" "$work/after$round.json"
 done
 if [ "$guest_ok" = 1 ] && wait_for "VSTQ-EXIT rc=" 60; then
 	grep -q 'VSTQ-EXIT rc=0' "$console" && ok "guest: clean exit, kernel log without BUG/WARNING" ||
@@ -425,9 +378,6 @@ fi
 if [ "$failures" -ne 0 ]; then
 	echo "---- guest console (tail) ----"
 	tail -n 40 "$console" || true
-	# repeated last, so that a log's tail names what failed
-	printf 'qemu-test: failed: %s\n' "${failed_checks[@]}"
-	echo "qemu-test: FAIL ($failures failures, $(($(date +%s) - T0)) s)"
-	exit 1
 fi
+exit_if_failed "$(($(date +%s) - T0)) s"
 echo "qemu-test: PASS ($(($(date +%s) - T0)) s)"

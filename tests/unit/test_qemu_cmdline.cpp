@@ -218,59 +218,69 @@ TEST_CASE("the right device among several NICs; --netdev for fd-passed taps")
 
 TEST_CASE("errors: missing tap netdev, missing device, ambiguity, wrong device, -nic")
 {
-	auto types = parse_device_help(kHelp);
-	(void)types;
-	// no netdev for the tap; the message lists the tap netdevs that exist
-	auto e =
-	    error_of({"qemu", "-netdev", "tap,id=n0,ifname=other", "-device", "virtio-net-pci,netdev=n0"},
-	             TargetSelector{"vst0", ""});
-	CHECK(contains(e, "no -netdev uses tap 'vst0'"));
-	CHECK(contains(e, "ifname=other"));
-	CHECK(contains(error_of({"qemu", "-m", "1G"}, TargetSelector{"vst0", ""}),
-	               "no -netdev uses tap 'vst0'"));
-	CHECK(contains(error_of({}, TargetSelector{"vst0", ""}), "no QEMU command line"));
-	// two netdevs name the same tap
-	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-netdev", "tap,id=n1,ifname=vst0"},
-	             TargetSelector{"vst0", ""});
-	CHECK(contains(e, "is used by 2 netdevs"));
-	// netdev without a device
-	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "virtio-net-pci,netdev=zz"},
-	             TargetSelector{"vst0", ""});
-	CHECK(contains(e, "no -device uses netdev 'n0'"));
-	CHECK(contains(e, R"("driver":"virtio-net-pci","netdev":"n0")"));
-	// two devices on one netdev
-	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "virtio-net-pci,netdev=n0",
-	              "-device", "virtio-net-pci,netdev=n0,id=second"},
-	             TargetSelector{"vst0", ""});
-	CHECK(contains(e, "used by 2 devices"));
-	// not virtio-net
-	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "e1000,netdev=n0"},
-	             TargetSelector{"vst0", ""});
-	CHECK(contains(e, "'e1000' device"));
-	// already has fds
-	e = error_of({"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device",
-	              R"({"driver":"virtio-net-pci","netdev":"n0","ebpf-rss-fds":["3","4","5","6"]})"},
-	             TargetSelector{"vst0", ""});
-	CHECK(contains(e, "already has ebpf-rss-fds"));
-	// -nic and -net cannot carry the property
-	e = error_of({"qemu", "-nic", "tap,ifname=vst0,model=virtio-net-pci"}, TargetSelector{"vst0", ""});
-	CHECK(contains(e, "-nic cannot carry ebpf-rss-fds"));
-	e = error_of({"qemu", "-net", "nic,model=virtio", "-net", "tap,ifname=vst0"},
-	             TargetSelector{"vst0", ""});
-	CHECK(contains(e, "-net cannot carry ebpf-rss-fds"));
-	// --netdev naming a non-tap netdev, netdev without id
-	e = error_of({"qemu", "-netdev", "user,id=u0", "-device", "virtio-net-pci,netdev=u0"},
-	             TargetSelector{"", "u0"});
-	CHECK(contains(e, "is not a tap netdev"));
-	e = error_of({"qemu", "-netdev", "tap,ifname=vst0"}, TargetSelector{"vst0", ""});
-	CHECK(contains(e, "has no id="));
-	// malformed JSON, value missing
-	e = error_of(
-	    {"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", R"({"driver":"virtio-net-pci",)"},
-	    TargetSelector{"vst0", ""});
-	CHECK(contains(e, "invalid JSON"));
-	e = error_of({"qemu", "-device"}, TargetSelector{"vst0", ""});
-	CHECK(contains(e, "has no value"));
+	const TargetSelector vst0{"vst0", ""};
+	struct Refused {
+		const char *what;
+		Argv argv;
+		TargetSelector sel;
+		std::vector<std::string> message; // each must be in the error
+	};
+	const std::vector<Refused> cases = {
+	    // no netdev for the tap; the message lists the tap netdevs that exist
+	    {"no netdev for the tap",
+	     {"qemu", "-netdev", "tap,id=n0,ifname=other", "-device", "virtio-net-pci,netdev=n0"},
+	     vst0,
+	     {"no -netdev uses tap 'vst0'", "ifname=other"}},
+	    {"no netdev at all", {"qemu", "-m", "1G"}, vst0, {"no -netdev uses tap 'vst0'"}},
+	    {"no command line", {}, vst0, {"no QEMU command line"}},
+	    {"two netdevs name the same tap",
+	     {"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-netdev", "tap,id=n1,ifname=vst0"},
+	     vst0,
+	     {"is used by 2 netdevs"}},
+	    {"netdev without a device",
+	     {"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "virtio-net-pci,netdev=zz"},
+	     vst0,
+	     {"no -device uses netdev 'n0'", R"("driver":"virtio-net-pci","netdev":"n0")"}},
+	    {"two devices on one netdev",
+	     {"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "virtio-net-pci,netdev=n0", "-device",
+	      "virtio-net-pci,netdev=n0,id=second"},
+	     vst0,
+	     {"used by 2 devices"}},
+	    {"not virtio-net",
+	     {"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", "e1000,netdev=n0"},
+	     vst0,
+	     {"'e1000' device"}},
+	    {"already has fds",
+	     {"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device",
+	      R"({"driver":"virtio-net-pci","netdev":"n0","ebpf-rss-fds":["3","4","5","6"]})"},
+	     vst0,
+	     {"already has ebpf-rss-fds"}},
+	    // -nic and -net cannot carry the property
+	    {"-nic",
+	     {"qemu", "-nic", "tap,ifname=vst0,model=virtio-net-pci"},
+	     vst0,
+	     {"-nic cannot carry ebpf-rss-fds"}},
+	    {"-net",
+	     {"qemu", "-net", "nic,model=virtio", "-net", "tap,ifname=vst0"},
+	     vst0,
+	     {"-net cannot carry ebpf-rss-fds"}},
+	    {"--netdev naming a non-tap netdev",
+	     {"qemu", "-netdev", "user,id=u0", "-device", "virtio-net-pci,netdev=u0"},
+	     TargetSelector{"", "u0"},
+	     {"is not a tap netdev"}},
+	    {"netdev without id", {"qemu", "-netdev", "tap,ifname=vst0"}, vst0, {"has no id="}},
+	    {"malformed JSON",
+	     {"qemu", "-netdev", "tap,id=n0,ifname=vst0", "-device", R"({"driver":"virtio-net-pci",)"},
+	     vst0,
+	     {"invalid JSON"}},
+	    {"value missing", {"qemu", "-device"}, vst0, {"has no value"}},
+	};
+	for (const Refused &c : cases) {
+		CAPTURE(c.what);
+		const std::string e = error_of(c.argv, c.sel);
+		for (const std::string &m : c.message)
+			CHECK_MESSAGE(contains(e, m), "wanted '" << m << "' in: " << e);
+	}
 }
 
 TEST_CASE("fds that would collide with stdio are refused")

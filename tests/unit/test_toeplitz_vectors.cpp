@@ -1,76 +1,72 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-// The Microsoft RSS verification vectors, through the reference Toeplitz and the full
-// frame pipeline (parse -> choose -> hash).
+// The Microsoft RSS verification vectors, through the reference Toeplitz and the reference's
+// full frame pipeline (parse -> choose -> hash). tests/bpf/test_ms_rss_vectors.cpp runs the
+// same frames through the steering program.
+#include "ms_rss_vectors.hpp"
 #include "rss_reference.hpp"
 
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 using namespace vsteer;
+using namespace vsteer::test;
 
 namespace
 {
 
-struct Vector {
-	int family;
-	std::array<uint8_t, 16> src{}, dst{};
-	uint16_t sport, dport;
-	uint32_t l3, l4;
-};
-
-std::array<uint8_t, 16> addr(int family, const std::string &text)
+// The address bytes of `text`, 4 (IPv4) or 16 (IPv6) of them.
+std::vector<uint8_t> addr(bool v6, const std::string &text)
 {
-	std::array<uint8_t, 16> a{};
-	REQUIRE(inet_pton(family, text.c_str(), a.data()) == 1);
+	std::vector<uint8_t> a(v6 ? 16 : 4);
+	REQUIRE(inet_pton(v6 ? AF_INET6 : AF_INET, text.c_str(), a.data()) == 1);
 	return a;
 }
 
-std::vector<Vector> load_vectors(RssKey &key)
+MsRssVectors load_vectors()
 {
 	std::ifstream in(VSTEER_TEST_DATA_DIR "/ms-rss-vectors.tsv");
 	REQUIRE_MESSAGE(in.good(), "missing " VSTEER_TEST_DATA_DIR "/ms-rss-vectors.tsv");
-	std::vector<Vector> out;
-	std::string line;
-	while (std::getline(in, line)) {
-		if (line.rfind("# key ", 0) == 0)
-			key = parse_key(line.substr(6));
-		if (line.empty() || line[0] == '#')
-			continue;
-		std::istringstream f(line);
-		std::string fam, src, dst, l3, l4;
-		Vector v{};
-		f >> fam >> src >> v.sport >> dst >> v.dport >> l3 >> l4;
-		v.family = fam == "ipv4" ? AF_INET : AF_INET6;
-		v.src = addr(v.family, src);
-		v.dst = addr(v.family, dst);
-		v.l3 = static_cast<uint32_t>(std::stoul(l3, nullptr, 16));
-		v.l4 = static_cast<uint32_t>(std::stoul(l4, nullptr, 16));
-		out.push_back(v);
-	}
-	return out;
+	MsRssVectors v = read_ms_rss_vectors(in);
+	REQUIRE(v.flows.size() == 8); // 8 flows x (L3, L4) = the 16 published values
+	return v;
 }
 
 } // namespace
 
 TEST_CASE("Microsoft RSS vectors: reference Toeplitz")
 {
-	RssKey key{};
-	auto vectors = load_vectors(key);
-	REQUIRE(vectors.size() == 8); // 8 flows x (L3, L4) = the 16 published values
-	for (const auto &v : vectors) {
-		size_t alen = v.family == AF_INET ? 4 : 16;
-		std::vector<uint8_t> in(v.src.begin(), v.src.begin() + static_cast<long>(alen));
-		in.insert(in.end(), v.dst.begin(), v.dst.begin() + static_cast<long>(alen));
+	const MsRssVectors vectors = load_vectors();
+	const RssKey key = parse_key(vectors.key_hex);
+	for (const auto &v : vectors.flows) {
+		std::vector<uint8_t> in = addr(v.v6, v.src);
+		const std::vector<uint8_t> dst = addr(v.v6, v.dst);
+		in.insert(in.end(), dst.begin(), dst.end());
 		CHECK(toeplitz_hash(key, in) == v.l3);
 		in.push_back(static_cast<uint8_t>(v.sport >> 8));
 		in.push_back(static_cast<uint8_t>(v.sport));
 		in.push_back(static_cast<uint8_t>(v.dport >> 8));
 		in.push_back(static_cast<uint8_t>(v.dport));
 		CHECK(toeplitz_hash(key, in) == v.l4);
+	}
+}
+
+TEST_CASE("Microsoft RSS vectors: reference frame pipeline (TCP frames hash L4, UDP without UDP types L3)")
+{
+	const MsRssVectors vectors = load_vectors();
+	RssConfig c;
+	c.key = parse_key(vectors.key_hex);
+	c.hash_types = VSTEER_HASH_IPV4 | VSTEER_HASH_TCPV4 | VSTEER_HASH_IPV6 | VSTEER_HASH_TCPV6;
+	for (const auto &v : vectors.flows) {
+		INFO(v.src << " -> " << v.dst);
+		const RssResult tcp = compute_rss(c, ms_rss_frame(v).tcp(v.sport, v.dport).build());
+		CHECK(tcp.hash == v.l4);
+		CHECK(tcp.report == (v.v6 ? VSTEER_REPORT_TCPV6 : VSTEER_REPORT_TCPV4));
+		const RssResult udp = compute_rss(c, ms_rss_frame(v).udp(v.sport, v.dport).build());
+		CHECK(udp.hash == v.l3);
+		CHECK(udp.report == (v.v6 ? VSTEER_REPORT_IPV6 : VSTEER_REPORT_IPV4));
 	}
 }

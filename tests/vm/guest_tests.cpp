@@ -15,6 +15,7 @@
 
 #include "frame_builder.hpp"
 #include "frame_generator.hpp"
+#include "ms_rss_vectors.hpp"
 #include "rss_config.hpp"
 #include "rss_reference.hpp"
 #include "steering_objects.hpp"
@@ -59,45 +60,14 @@ RssKey parse_key_hex(const std::string &hex)
 	return k;
 }
 
-struct MsVector {
-	bool v6;
-	std::string src, dst;
-	uint16_t sport, dport;
-	uint32_t l3, l4;
-};
-
-std::vector<MsVector> load_vectors(RssKey &key)
+std::vector<vsteer::test::MsRssVector> load_vectors(RssKey &key)
 {
 	std::ifstream in(g_vectors);
 	if (!in)
 		throw Failure("cannot open " + g_vectors);
-	std::vector<MsVector> out;
-	std::string line;
-	while (std::getline(in, line)) {
-		if (line.rfind("# key ", 0) == 0)
-			key = parse_key_hex(line.substr(6));
-		if (line.empty() || line[0] == '#')
-			continue;
-		std::istringstream f(line);
-		std::string fam, l3, l4;
-		MsVector v{};
-		f >> fam >> v.src >> v.sport >> v.dst >> v.dport >> l3 >> l4;
-		v.v6 = fam == "ipv6";
-		v.l3 = static_cast<uint32_t>(std::stoul(l3, nullptr, 16));
-		v.l4 = static_cast<uint32_t>(std::stoul(l4, nullptr, 16));
-		out.push_back(v);
-	}
-	return out;
-}
-
-FrameBuilder ip_frame(bool v6, const std::string &src, const std::string &dst)
-{
-	FrameBuilder b;
-	if (v6)
-		b.ipv6(src.c_str(), dst.c_str());
-	else
-		b.ipv4(src.c_str(), dst.c_str());
-	return b;
+	vsteer::test::MsRssVectors v = vsteer::test::read_ms_rss_vectors(in);
+	key = parse_key_hex(v.key_hex);
+	return v.flows;
 }
 
 // Frames beyond plain flows: every report type, unclassified ones, tags, fragments,
@@ -452,7 +422,7 @@ void test_multiqueue()
 
 	// Microsoft vectors: TCP frames give the l4 hash, UDP frames (UDP types off) the l3 one.
 	RssConfig cfg;
-	std::vector<MsVector> vectors = load_vectors(cfg.key);
+	std::vector<vsteer::test::MsRssVector> vectors = load_vectors(cfg.key);
 	cfg.hash_types = VSTEER_HASH_IPV4 | VSTEER_HASH_TCPV4 | VSTEER_HASH_IPV6 | VSTEER_HASH_TCPV6;
 	cfg.table = equal_table(kQueues);
 	st.attach(tap, cfg);
@@ -462,8 +432,8 @@ void test_multiqueue()
 	std::vector<TestFrame> frames;
 	unsigned vec_ok = 0;
 	for (const auto &v : vectors) {
-		frames.push_back({ip_frame(v.v6, v.src, v.dst).tcp(v.sport, v.dport), "ms-tcp " + v.src});
-		frames.push_back({ip_frame(v.v6, v.src, v.dst).udp(v.sport, v.dport), "ms-ip " + v.src});
+		frames.push_back({vsteer::test::ms_rss_frame(v).tcp(v.sport, v.dport), "ms-tcp " + v.src});
+		frames.push_back({vsteer::test::ms_rss_frame(v).udp(v.sport, v.dport), "ms-ip " + v.src});
 		RssResult a = compute_rss(cfg, frames[frames.size() - 2].bytes);
 		RssResult b = compute_rss(cfg, frames.back().bytes);
 		vec_ok += (a.hash == v.l4) + (b.hash == v.l3);
@@ -740,8 +710,9 @@ void test_vhost_features()
 		bool offered = f & bit(VIRTIO_NET_F_HASH_REPORT);
 		int err = v.set_features(f & (bit(VIRTIO_F_VERSION_1) | bit(VIRTIO_NET_F_HASH_REPORT) |
 		                              bit(VIRTIO_NET_F_MRG_RXBUF)));
-		bool ok = R.patched() ? opt == 0 && offered && err == 0 && !(g & bit(VIRTIO_NET_F_HASH_REPORT))
-		                      : opt == EOPNOTSUPP && !offered && err == 0;
+		bool ok = R.patched()
+		              ? opt == 0 && offered && err == 0 && !(g & bit(VIRTIO_NET_F_HASH_REPORT))
+		              : opt == EOPNOTSUPP && !offered && err == 0;
 		R.report("vhost/opt-in-get-set-consistent", ok,
 		         strf("opt-in=%s offered=%d set(offered)=%s other file offered=%d",
 		              errno_name(opt).c_str(), offered, errno_name(err).c_str(),

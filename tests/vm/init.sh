@@ -2,25 +2,15 @@
 # /init of the vsteer test VM: mounts what the tests need, runs the in-guest suites,
 # checks the kernel log and reboots, which ends QEMU (-no-reboot). The host reads the serial console:
 #   VSTEER-BEGIN / VSTEER-RESULT <case> PASS|FAIL <observed> / VSTEER-END / VSTEER-EXIT rc=N
-/bin/busybox mkdir -p /proc /sys /dev /tmp /bin /sbin /usr/bin /usr/sbin
-/bin/busybox --install -s
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# shellcheck source=tests/vm/init-lib.sh
+. /init-lib.sh
+guest_mounts /bin /sbin /usr/bin /usr/sbin
 mount -t tmpfs tmpfs /tmp
 mkdir -p /sys/fs/bpf && mount -t bpf bpf /sys/fs/bpf
 ip link set lo up
 
-variant=patched
-suite=all
-frames=200
-for arg in $(cat /proc/cmdline); do
-	case $arg in
-	vsteer.variant=*) variant=${arg#vsteer.variant=} ;;
-	vsteer.suite=*) suite=${arg#vsteer.suite=} ;;
-	vsteer.frames=*) frames=${arg#vsteer.frames=} ;;
-	esac
-done
+variant=patched suite=all frames=200
+kernel_params vsteer variant suite frames
 
 echo "VSTEER-KERNEL $(uname -r) $(nproc) cpus"
 start=$(date +%s)
@@ -65,7 +55,7 @@ esac
 echo "VSTEER-TIME $(( $(date +%s) - start )) s"
 
 # A test that passes while the kernel warned is not a pass.
-if dmesg | grep -E 'BUG:|WARNING:|Oops|KASAN|general protection|refcount_t|Call Trace' >/tmp/bad; then
+if kernel_log_bad; then
 	echo "VSTEER-RESULT guest/kernel-log-clean FAIL $(head -n 1 /tmp/bad)"
 	dmesg | tail -n 60
 	rc=1

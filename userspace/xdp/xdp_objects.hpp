@@ -36,9 +36,6 @@ template <typename K> std::vector<K> map_keys(int fd)
 	return keys;
 }
 
-// Per-CPU array of any key count (PerCpuArray reads one key).
-template <typename V> using XdpPerCpu = PerCpuArray<V>;
-
 struct XdpMaps {
 	BpfMap<uint32_t, vsteer_xdp_vm> vms;
 	BpfMap<vsteer_xdp_mac_key, uint32_t> macs;
