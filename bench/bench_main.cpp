@@ -26,6 +26,7 @@
 #include "tc_eastwest.skel.h"
 #include "tun_steering.skel.h"
 #include "xdp_classify.skel.h"
+#include "xdp_objects.hpp"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -255,13 +256,15 @@ void print_verifier_counts(Floors &floors)
 			fail("open the XDP classifier object", errno);
 		bpf_map *m;
 		bpf_object__for_each_map(m, x->obj) bpf_map__set_pin_path(m, nullptr);
+		bpf_program__set_autoload(x->progs.vsteer_classify, vsteer::xdp_meta_supported());
 		bpf_program__set_autoload(x->progs.vsteer_nometa, true);
 		if (int err = xdp_classify__load(x); err) {
 			xdp_classify__destroy(x);
 			fail("load the XDP classifier object", err);
 		}
 		bpf_program *p;
-		bpf_object__for_each_program(p, x->obj) counts.push_back(count_of("xdp_classify", p));
+		bpf_object__for_each_program(p, x->obj) if (bpf_program__autoload(p))
+		    counts.push_back(count_of("xdp_classify", p));
 		xdp_classify__destroy(x);
 	}
 	{

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "xdp_objects.hpp"
 
+#include "xdp_filter.hpp"
+
 #include "rss_config.hpp"
 #include "steering_objects.hpp"
 #include "tc_eastwest.skel.h"
@@ -33,10 +35,11 @@ constexpr uint32_t kCpumapQsize = 2048;
 constexpr uint32_t kTcHandle = 0x5654; // "VT"
 constexpr uint32_t kTcPriority = 1;
 
-const char *const kMapNames[] = {"xdp_vms",       "xdp_macs",       "xdp_prefix4",    "xdp_prefix6",
-                                 "xdp_rules",     "xdp_rate",       "xdp_tap_devmap", "xdp_cpumap",
-                                 "xdp_vm_config", "xdp_vm_key",     "xdp_vm_table",   "xdp_toeplitz_cache",
-                                 "xdp_vm_stats",  "xdp_rule_stats", "xdp_stats"};
+const char *const kMapNames[] = {
+    "xdp_vms",    "xdp_macs",     "xdp_prefix4",        "xdp_prefix6",  "xdp_rules",
+    "xdp_filter", "xdp_rate",     "xdp_tap_devmap",     "xdp_cpumap",   "xdp_vm_config",
+    "xdp_vm_key", "xdp_vm_table", "xdp_toeplitz_cache", "xdp_vm_stats", "xdp_rule_stats",
+    "xdp_stats"};
 
 int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list args)
 {
@@ -127,8 +130,16 @@ void configure_skeleton(::xdp_classify *skel)
 	int err = bpf_map__set_max_entries(skel->maps.xdp_cpumap, possible_cpus());
 	if (err)
 		throw Error(-err, "map xdp_cpumap", "size the cpumap");
-	// Loaded only where the classifier with metadata is refused (xdp_attach).
-	bpf_program__set_autoload(skel->progs.vsteer_nometa, false);
+	// Loaded only where the classifier with metadata is refused (xdp_attach), or where
+	// the kernel does not let XDP programs write metadata at all.
+	bpf_program__set_autoload(skel->progs.vsteer_classify, xdp_meta_supported());
+	bpf_program__set_autoload(skel->progs.vsteer_nometa, !xdp_meta_supported());
+}
+
+// The classifier program configure_skeleton chose.
+bpf_program *classifier_prog(const ::xdp_classify *skel)
+{
+	return xdp_meta_supported() ? skel->progs.vsteer_classify : skel->progs.vsteer_nometa;
 }
 
 // Adopts the maps already pinned in `dir` (bpf_map__reuse_fd, without libbpf's
@@ -254,6 +265,39 @@ void fill_cpumap(::xdp_classify *skel)
 
 } // namespace
 
+bool xdp_meta_supported()
+{
+	// libbpf_probe_bpf_helper counts "program of this type cannot use helper" as
+	// supported, so the probe is a load: bpf_xdp_adjust_meta(ctx, -8); return XDP_PASS.
+	static const bool ok = [] {
+		const bpf_insn insns[] = {
+		    {.code = BPF_ALU64 | BPF_MOV | BPF_K,
+		     .dst_reg = BPF_REG_2,
+		     .src_reg = 0,
+		     .off = 0,
+		     .imm = -8},
+		    {.code = BPF_JMP | BPF_CALL,
+		     .dst_reg = 0,
+		     .src_reg = 0,
+		     .off = 0,
+		     .imm = BPF_FUNC_xdp_adjust_meta},
+		    {.code = BPF_ALU64 | BPF_MOV | BPF_K,
+		     .dst_reg = BPF_REG_0,
+		     .src_reg = 0,
+		     .off = 0,
+		     .imm = XDP_PASS},
+		    {.code = BPF_JMP | BPF_EXIT, .dst_reg = 0, .src_reg = 0, .off = 0, .imm = 0},
+		};
+		int fd = bpf_prog_load(BPF_PROG_TYPE_XDP, "vsteer_probe", "Dual BSD/GPL", insns,
+		                       sizeof(insns) / sizeof(insns[0]), nullptr);
+		if (fd < 0)
+			return false;
+		close(fd);
+		return true;
+	}();
+	return ok;
+}
+
 std::string default_xdp_pin_dir()
 {
 	const char *env = std::getenv("VSTEER_XDP_PIN_DIR");
@@ -312,6 +356,7 @@ XdpMaps XdpMaps::open_pinned(const std::string &path)
 	m.prefix4 = pinned<decltype(m.prefix4)>(dir, "xdp_prefix4");
 	m.prefix6 = pinned<decltype(m.prefix6)>(dir, "xdp_prefix6");
 	m.rules = pinned<decltype(m.rules)>(dir, "xdp_rules");
+	m.filter = pinned<decltype(m.filter)>(dir, "xdp_filter");
 	m.rate = pinned<decltype(m.rate)>(dir, "xdp_rate");
 	m.devmap = pinned<decltype(m.devmap)>(dir, "xdp_tap_devmap");
 	m.cpumap = pinned<decltype(m.cpumap)>(dir, "xdp_cpumap");
@@ -336,7 +381,10 @@ XdpMaps XdpMaps::create_or_open(const std::string &dir)
 			    "needs root (CAP_BPF, CAP_NET_ADMIN); a map pinned there by another version "
 			    "must be removed (`vsteer xdp detach --unpin`)");
 	}
-	return open_pinned(dir);
+	XdpMaps m = open_pinned(dir);
+	if (!m.filter.get(0).valid)
+		xdp_filter_rebuild(m);
+	return m;
 }
 
 XdpMaps XdpMaps::from_skeleton(const ::xdp_classify *skel)
@@ -347,6 +395,7 @@ XdpMaps XdpMaps::from_skeleton(const ::xdp_classify *skel)
 	m.prefix4 = dup_map<decltype(m.prefix4)>(skel->maps.xdp_prefix4, "xdp_prefix4");
 	m.prefix6 = dup_map<decltype(m.prefix6)>(skel->maps.xdp_prefix6, "xdp_prefix6");
 	m.rules = dup_map<decltype(m.rules)>(skel->maps.xdp_rules, "xdp_rules");
+	m.filter = dup_map<decltype(m.filter)>(skel->maps.xdp_filter, "xdp_filter");
 	m.rate = dup_map<decltype(m.rate)>(skel->maps.xdp_rate, "xdp_rate");
 	m.devmap = dup_map<decltype(m.devmap)>(skel->maps.xdp_tap_devmap, "xdp_tap_devmap");
 	m.cpumap = dup_map<decltype(m.cpumap)>(skel->maps.xdp_cpumap, "xdp_cpumap");
@@ -385,7 +434,7 @@ XdpTestObjects::~XdpTestObjects()
 }
 int XdpTestObjects::classify_fd() const
 {
-	return bpf_program__fd(skel_->progs.vsteer_classify);
+	return bpf_program__fd(classifier_prog(skel_));
 }
 int XdpTestObjects::cpumap_prog_fd() const
 {
@@ -476,7 +525,8 @@ static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<Xdp
 		LIBBPF_OPTS(bpf_xdp_attach_opts, opts, .old_prog_fd = xdp_program__fd(old));
 		__u32 flags = XDP_FLAGS_REPLACE |
 		              (*cur_mode == XdpMode::Native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
-		int fd = bpf_program__fd(g.skel->progs.vsteer_classify);
+		int fd = bpf_program__fd(classifier_prog(g.skel));
+		rep.metadata = xdp_meta_supported();
 		if (bpf_xdp_attach(static_cast<int>(ifindex), fd, flags, &opts))
 			throw_errno(obj, "replace the classifier (XDP_FLAGS_REPLACE)",
 			            "the attached program changed meanwhile; retry");
@@ -509,8 +559,9 @@ static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<Xdp
 			return e;
 		};
 		xdp_program *prog = nullptr;
-		int err = attach(kClassifyName, &prog);
-		if (err == -EINVAL) {
+		int err = attach(xdp_meta_supported() ? kClassifyName : kClassifyNoMetaName, &prog);
+		rep.metadata = xdp_meta_supported();
+		if (err == -EINVAL && xdp_meta_supported()) {
 			// The kernel (6.13, 6.12.y) lets an freplace program that changes packet data
 			// (bpf_xdp_adjust_meta) replace only a function that does too, and the slots of
 			// older libxdp dispatchers (before xdp-tools' fix, e.g. Debian 12's 1.3.1) do not:
