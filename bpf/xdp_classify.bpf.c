@@ -167,10 +167,16 @@ static __noinline int vsteer_xdp_guest_queue(__u32 vmid, int table_ok, struct vs
 	return 0;
 }
 
-/* Parses and classifies; a subprogram of its own to keep the stacks apart. */
-static __noinline int vsteer_xdp_parse_classify(struct xdp_md *ctx, struct vsteer_flow *f,
-                                                struct vsteer_xdp_verdict *v)
+/*
+ * Parses and classifies. A global function: the verifier checks it once, on its
+ * own, instead of once for every state of every caller (the flow on the
+ * caller's stack made that count grow with each branch of the classifier).
+ */
+__noinline int vsteer_xdp_parse_classify(struct xdp_md *ctx, struct vsteer_flow *f,
+                                         struct vsteer_xdp_verdict *v)
 {
+	if (!f || !v)
+		return 0;
 	vsteer_parse(ctx, f, 1);
 	vsteer_xdp_classify(ctx, f, v);
 	return 0;
@@ -250,7 +256,7 @@ static __always_inline int vsteer_classify_frame(struct xdp_md *ctx, const int w
 		}
 	}
 
-	if (vm && action != VSTEER_XDP_DROP && vsteer_xdp_rate_exceeded(v.vm, vm)) {
+	if (vm && vm->rate_interval_ns && action != VSTEER_XDP_DROP && vsteer_xdp_rate_exceeded(v.vm, vm)) {
 		rate_limited = 1;
 		action = VSTEER_XDP_DROP;
 	}
