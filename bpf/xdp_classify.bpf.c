@@ -26,9 +26,33 @@ static __always_inline int vsteer_xdp_load_direct(void *ctx, __u32 off, void *ds
 	void *data = (void *)(long)x->data;
 	void *end = (void *)(long)x->data_end;
 
+	__u8 *d = dst;
+	__u32 i = 0;
+
 	if (data + off + len > end)
 		return -1;
-	__builtin_memcpy(dst, data + off, len);
+	/* Word loads: a memcpy from the packet is byte loads (the BPF target assumes
+	 * no alignment), and the JIT's loads do not need any (nor does the verifier
+	 * without BPF_F_STRICT_ALIGNMENT on hosts with efficient unaligned access). */
+	for (; i + 8 <= len; i += 8) {
+		__u64 v = *(const __u64 *)(data + off + i);
+
+		__builtin_memcpy(d + i, &v, 8);
+	}
+	if (i + 4 <= len) {
+		__u32 v = *(const __u32 *)(data + off + i);
+
+		__builtin_memcpy(d + i, &v, 4);
+		i += 4;
+	}
+	if (i + 2 <= len) {
+		__u16 v = *(const __u16 *)(data + off + i);
+
+		__builtin_memcpy(d + i, &v, 2);
+		i += 2;
+	}
+	if (i < len)
+		d[i] = *(const __u8 *)(data + off + i);
 	return 0;
 }
 #define VSTEER_LOAD(ctx, off, dst, len)                                                                      \
