@@ -121,7 +121,7 @@ struct vsteer_xdp_mac_slot {
 struct vsteer_xdp_filter {
 	__u32 valid;         /* 0 (a map nobody built yet): no filtering, every lookup is made */
 	__u32 prefix6_short; /* an IPv6 prefix shorter than 32 bits exists: always look up */
-	/* bit vsteer_xdp_rule_bit(key) of every rule */
+	/* bit vsteer_xdp_rule_bit() of every rule */
 	__u64 rules[VSTEER_XDP_FILTER_BITS / 64];
 	/* bit (first 16 bits of the address) of every IPv4 prefix, the whole range for shorter ones */
 	__u64 prefix4[VSTEER_XDP_FILTER_BITS / 64];
@@ -136,17 +136,15 @@ static inline __u32 vsteer_xdp_mix16(__u32 x)
 	return (x * 0x9E3779B1u) >> 16;
 }
 
-/* The rule bitmap's index: the key's ten 32-bit words xor'ed, mixed. */
-static inline __u32 vsteer_xdp_rule_bit(const struct vsteer_xdp_rule_key *k)
+/*
+ * The rule bitmap's index: protocol, ports (the two port fields as one word, as
+ * they lie in the key and the packet; 0 for ICMP) and the last 4 bytes of the
+ * destination address (all of it for IPv4), so that the classifier computes it
+ * from the parsed flow before it builds a key.
+ */
+static inline __u32 vsteer_xdp_rule_bit(__u8 proto, __u32 ports, __u32 dst_tail)
 {
-	const __u8 *b = (const __u8 *)k;
-	__u32 x = 0, w;
-
-	for (int i = 0; i < (int)(sizeof(*k) / 4); i++) {
-		__builtin_memcpy(&w, b + 4 * i, 4);
-		x ^= w;
-	}
-	return vsteer_xdp_mix16(x);
+	return vsteer_xdp_mix16(ports ^ dst_tail ^ proto);
 }
 
 /* The MAC table's slot of a MAC, from its last four bytes (as a host-order word). */

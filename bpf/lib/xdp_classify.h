@@ -112,7 +112,15 @@ static __always_inline void vsteer_xdp_classify(void *ctx, const struct vsteer_f
 	if (f->ip_proto) {
 		struct vsteer_xdp_rule_key k = {};
 		struct vsteer_xdp_rule *r;
+		__u32 ports = 0, dst_tail;
 
+		if (f->ip_proto != VSTEER_IPPROTO_ICMP && f->ip_proto != VSTEER_IPPROTO_ICMPV6)
+			__builtin_memcpy(&ports, &f->in[f->l3 == 4 ? VSTEER_FLOW_PORTS4 : VSTEER_FLOW_PORTS6],
+			                 4);
+		__builtin_memcpy(&dst_tail, &f->in[f->l3 == 4 ? 4 : 28], 4);
+		if (flt &&
+		    !vsteer_xdp_filter_has(flt->rules, vsteer_xdp_rule_bit(f->ip_proto, ports, dst_tail)))
+			goto dest;
 		k.family = f->l3;
 		k.proto = f->ip_proto;
 		if (f->l3 == 4) {
@@ -128,9 +136,7 @@ static __always_inline void vsteer_xdp_classify(void *ctx, const struct vsteer_f
 			k.sport = 0;
 			k.dport = 0;
 		}
-		r = flt && !vsteer_xdp_filter_has(flt->rules, vsteer_xdp_rule_bit(&k))
-		        ? NULL
-		        : bpf_map_lookup_elem(&xdp_rules, &k);
+		r = bpf_map_lookup_elem(&xdp_rules, &k);
 		if (r) {
 			v->match = VSTEER_XDP_MATCH_RULE;
 			v->rule = r->id;
@@ -140,6 +146,7 @@ static __always_inline void vsteer_xdp_classify(void *ctx, const struct vsteer_f
 			return;
 		}
 	}
+dest:
 	if (vsteer_xdp_lookup_dest(ctx, f, flt, v))
 		v->action = VSTEER_XDP_VM;
 }

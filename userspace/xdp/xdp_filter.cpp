@@ -25,8 +25,12 @@ void xdp_filter_rebuild(XdpMaps &m)
 	for (vsteer_xdp_mac_slot &s : f->macs)
 		s.vm = VSTEER_XDP_MAC_EMPTY;
 
-	for (const auto &k : map_keys<vsteer_xdp_rule_key>(m.rules.fd()))
-		set_bit(f->rules, vsteer_xdp_rule_bit(&k));
+	for (const auto &k : map_keys<vsteer_xdp_rule_key>(m.rules.fd())) {
+		uint32_t ports, dst_tail;
+		std::memcpy(&ports, &k.sport, 4);
+		std::memcpy(&dst_tail, &k.dst[k.family == 4 ? 0 : 12], 4);
+		set_bit(f->rules, vsteer_xdp_rule_bit(k.proto, ports, dst_tail));
+	}
 
 	for (const auto &k : map_keys<vsteer_xdp_mac_key>(m.macs.fd())) {
 		uint32_t vm, tail;
