@@ -264,7 +264,8 @@ void print_verifier_counts(Floors &floors)
 			fail("load the XDP classifier object", err);
 		}
 		bpf_program *p;
-		bpf_object__for_each_program(p, x->obj) counts.push_back(count_of("xdp_classify", p));
+		bpf_object__for_each_program(p, x->obj) if (bpf_program__autoload(p))
+		    counts.push_back(count_of("xdp_classify", p));
 		xdp_classify__destroy(x);
 	}
 	{

@@ -26,9 +26,33 @@ static __always_inline int vsteer_xdp_load_direct(void *ctx, __u32 off, void *ds
 	void *data = (void *)(long)x->data;
 	void *end = (void *)(long)x->data_end;
 
+	__u8 *d = dst;
+	__u32 i = 0;
+
 	if (data + off + len > end)
 		return -1;
-	__builtin_memcpy(dst, data + off, len);
+	/* Word loads: a memcpy from the packet is byte loads (the BPF target assumes
+	 * no alignment), and the JIT's loads do not need any (nor does the verifier
+	 * without BPF_F_STRICT_ALIGNMENT on hosts with efficient unaligned access). */
+	for (; i + 8 <= len; i += 8) {
+		__u64 v = *(const __u64 *)(data + off + i);
+
+		__builtin_memcpy(d + i, &v, 8);
+	}
+	if (i + 4 <= len) {
+		__u32 v = *(const __u32 *)(data + off + i);
+
+		__builtin_memcpy(d + i, &v, 4);
+		i += 4;
+	}
+	if (i + 2 <= len) {
+		__u16 v = *(const __u16 *)(data + off + i);
+
+		__builtin_memcpy(d + i, &v, 2);
+		i += 2;
+	}
+	if (i < len)
+		d[i] = *(const __u8 *)(data + off + i);
 	return 0;
 }
 #define VSTEER_LOAD(ctx, off, dst, len)                                                                      \
@@ -176,10 +200,16 @@ static __noinline int vsteer_xdp_guest_queue(__u32 vmid, int table_ok, struct vs
 	return 0;
 }
 
-/* Parses and classifies; a subprogram of its own to keep the stacks apart. */
-static __noinline int vsteer_xdp_parse_classify(struct xdp_md *ctx, struct vsteer_flow *f,
-                                                struct vsteer_xdp_verdict *v)
+/*
+ * Parses and classifies. A global function: the verifier checks it once, on its
+ * own, instead of once for every state of every caller (the flow on the
+ * caller's stack made that count grow with each branch of the classifier).
+ */
+__noinline int vsteer_xdp_parse_classify(struct xdp_md *ctx, struct vsteer_flow *f,
+                                         struct vsteer_xdp_verdict *v)
 {
+	if (!f || !v)
+		return 0;
 	vsteer_parse(ctx, f, 1);
 	vsteer_xdp_classify(ctx, f, v);
 	return 0;
@@ -259,7 +289,7 @@ static __always_inline int vsteer_classify_frame(struct xdp_md *ctx, const int w
 		}
 	}
 
-	if (vm && action != VSTEER_XDP_DROP && vsteer_xdp_rate_exceeded(v.vm, vm)) {
+	if (vm && vm->rate_interval_ns && action != VSTEER_XDP_DROP && vsteer_xdp_rate_exceeded(v.vm, vm)) {
 		rate_limited = 1;
 		action = VSTEER_XDP_DROP;
 	}

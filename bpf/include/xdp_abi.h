@@ -100,6 +100,59 @@ struct vsteer_xdp_lpm6 {
 	__u8 addr[16];
 };
 
+/*
+ * The classifier's prefilter (xdp_filter ARRAY[1]): userspace rebuilds it from
+ * xdp_rules, xdp_macs and xdp_prefix4/6 after every change of those maps
+ * (xdp_control.cpp), so that most frames are classified without a single map
+ * call. A clear bit means "certainly no entry", a set bit "look it up". The
+ * MAC table holds the MACs themselves: a frame's MAC is matched here, and only
+ * slots shared by several MACs send it to xdp_macs.
+ */
+#define VSTEER_XDP_FILTER_BITS 65536  /* bits of each bitmap, indexed by 16 bits */
+#define VSTEER_XDP_MAC_SLOTS 1024     /* power of two */
+#define VSTEER_XDP_MAC_EMPTY 0xffffu  /* mac slot: no MAC */
+#define VSTEER_XDP_MAC_SHARED 0xfffeu /* mac slot: several MACs, look up xdp_macs */
+
+struct vsteer_xdp_mac_slot {
+	__u8 addr[6];
+	__u16 vm; /* VM id, VSTEER_XDP_MAC_EMPTY or VSTEER_XDP_MAC_SHARED */
+};
+
+struct vsteer_xdp_filter {
+	__u32 valid;         /* 0 (a map nobody built yet): no filtering, every lookup is made */
+	__u32 prefix6_short; /* an IPv6 prefix shorter than 32 bits exists: always look up */
+	/* bit vsteer_xdp_rule_bit() of every rule */
+	__u64 rules[VSTEER_XDP_FILTER_BITS / 64];
+	/* bit (first 16 bits of the address) of every IPv4 prefix, the whole range for shorter ones */
+	__u64 prefix4[VSTEER_XDP_FILTER_BITS / 64];
+	/* bit vsteer_xdp_mix16(first 32 bits of the address) of every IPv6 prefix of >= 32 bits */
+	__u64 prefix6[VSTEER_XDP_FILTER_BITS / 64];
+	struct vsteer_xdp_mac_slot macs[VSTEER_XDP_MAC_SLOTS]; /* at vsteer_xdp_mac_slot_of() */
+};
+
+/* 32 -> 16 bits (multiplicative hashing), the bitmaps' index. */
+static inline __u32 vsteer_xdp_mix16(__u32 x)
+{
+	return (x * 0x9E3779B1u) >> 16;
+}
+
+/*
+ * The rule bitmap's index: protocol, ports (the two port fields as one word, as
+ * they lie in the key and the packet; 0 for ICMP) and the last 4 bytes of the
+ * destination address (all of it for IPv4), so that the classifier computes it
+ * from the parsed flow before it builds a key.
+ */
+static inline __u32 vsteer_xdp_rule_bit(__u8 proto, __u32 ports, __u32 dst_tail)
+{
+	return vsteer_xdp_mix16(ports ^ dst_tail ^ proto);
+}
+
+/* The MAC table's slot of a MAC, from its last four bytes (as a host-order word). */
+static inline __u32 vsteer_xdp_mac_slot_of(__u32 mac_bytes_2_to_5)
+{
+	return (mac_bytes_2_to_5 * 0x9E3779B1u) >> (32 - 10);
+}
+
 /* Verdicts by action; one named field per enum vsteer_xdp_action outcome. */
 struct vsteer_xdp_action_counters {
 	__u64 pass;
@@ -169,6 +222,9 @@ VSTEER_STATIC_ASSERT(sizeof(struct vsteer_xdp_mac_key) == 8, "mac key is 8 bytes
 VSTEER_STATIC_ASSERT(sizeof(struct vsteer_xdp_lpm4) == 8, "LPM v4 key: prefixlen + 4");
 VSTEER_STATIC_ASSERT(sizeof(struct vsteer_xdp_lpm6) == 20, "LPM v6 key: prefixlen + 16");
 VSTEER_STATIC_ASSERT(sizeof(struct vsteer_xdp_action_counters) == 7 * 8, "one counter per outcome");
+VSTEER_STATIC_ASSERT(sizeof(struct vsteer_xdp_mac_slot) == 8, "mac slot is 8 bytes");
+VSTEER_STATIC_ASSERT(VSTEER_XDP_MAC_SLOTS == 1 << 10, "vsteer_xdp_mac_slot_of gives 10 bits");
+VSTEER_STATIC_ASSERT(VSTEER_XDP_FILTER_BITS == 1 << 16, "vsteer_xdp_mix16 gives 16 bits");
 VSTEER_STATIC_ASSERT(sizeof(struct vsteer_xdp_meta) == 24, "metadata is 24 bytes (multiple of 4, <= 32)");
 
 #endif /* VSTEER_XDP_ABI_H */

@@ -19,30 +19,71 @@ struct vsteer_xdp_verdict {
 	__u32 rule;   /* rule id with MATCH_RULE */
 };
 
-/* Destination MAC, then destination prefix. Returns 1 and sets *vm on a match. */
-static __always_inline int vsteer_xdp_lookup_dest(void *ctx, const struct vsteer_flow *f,
-                                                  struct vsteer_xdp_verdict *v)
+/* Bit i of a prefilter bitmap (xdp_abi.h). */
+static __always_inline int vsteer_xdp_filter_has(const __u64 *bits, __u32 i)
+{
+	return (bits[(i >> 6) & (VSTEER_XDP_FILTER_BITS / 64 - 1)] >> (i & 63)) & 1;
+}
+
+/*
+ * The destination MAC: through the prefilter's MAC table (`flt`, NULL when it
+ * is not built), xdp_macs only for a shared slot. Returns the VM id or
+ * VSTEER_XDP_NO_VM.
+ */
+static __always_inline __u32 vsteer_xdp_lookup_mac(void *ctx, const struct vsteer_xdp_filter *flt)
 {
 	struct vsteer_xdp_mac_key mk = {};
-	__u32 *target;
+	const struct vsteer_xdp_mac_slot *slot;
+	__u32 tail, a, b, *target;
+	__u16 c, d;
 
-	if (!VSTEER_LOAD(ctx, 0, mk.addr, 6)) {
-		target = bpf_map_lookup_elem(&xdp_macs, &mk);
-		if (target) {
-			v->vm = *target;
-			v->match = VSTEER_XDP_MATCH_MAC;
-			return 1;
+	if (VSTEER_LOAD(ctx, 0, mk.addr, 6))
+		return VSTEER_XDP_NO_VM;
+	if (flt) {
+		__builtin_memcpy(&tail, &mk.addr[2], 4);
+		slot = &flt->macs[vsteer_xdp_mac_slot_of(tail) & (VSTEER_XDP_MAC_SLOTS - 1)];
+		if (slot->vm == VSTEER_XDP_MAC_EMPTY)
+			return VSTEER_XDP_NO_VM;
+		if (slot->vm != VSTEER_XDP_MAC_SHARED) {
+			__builtin_memcpy(&a, mk.addr, 4);
+			__builtin_memcpy(&b, slot->addr, 4);
+			__builtin_memcpy(&c, &mk.addr[4], 2);
+			__builtin_memcpy(&d, &slot->addr[4], 2);
+			return a == b && c == d ? slot->vm : VSTEER_XDP_NO_VM;
 		}
+	}
+	target = bpf_map_lookup_elem(&xdp_macs, &mk);
+	return target ? *target : VSTEER_XDP_NO_VM;
+}
+
+/* Destination MAC, then destination prefix. Returns 1 and sets *vm on a match. */
+static __always_inline int vsteer_xdp_lookup_dest(void *ctx, const struct vsteer_flow *f,
+                                                  const struct vsteer_xdp_filter *flt,
+                                                  struct vsteer_xdp_verdict *v)
+{
+	const __u32 *target;
+	__u32 w, vm;
+
+	vm = vsteer_xdp_lookup_mac(ctx, flt);
+	if (vm != VSTEER_XDP_NO_VM) {
+		v->vm = vm;
+		v->match = VSTEER_XDP_MATCH_MAC;
+		return 1;
 	}
 	if (f->l3 == 4) {
 		struct vsteer_xdp_lpm4 k = {.prefixlen = 32};
 
 		__builtin_memcpy(k.addr, vsteer_flow_dst(f), 4);
+		if (flt && !vsteer_xdp_filter_has(flt->prefix4, (__u32)k.addr[0] << 8 | k.addr[1]))
+			return 0;
 		target = bpf_map_lookup_elem(&xdp_prefix4, &k);
 	} else if (f->l3 == 6) {
 		struct vsteer_xdp_lpm6 k = {.prefixlen = 128};
 
 		__builtin_memcpy(k.addr, vsteer_flow_dst(f), 16);
+		__builtin_memcpy(&w, k.addr, 4);
+		if (flt && !flt->prefix6_short && !vsteer_xdp_filter_has(flt->prefix6, vsteer_xdp_mix16(w)))
+			return 0;
 		target = bpf_map_lookup_elem(&xdp_prefix6, &k);
 	} else {
 		return 0;
@@ -57,6 +98,12 @@ static __always_inline int vsteer_xdp_lookup_dest(void *ctx, const struct vsteer
 static __always_inline void vsteer_xdp_classify(void *ctx, const struct vsteer_flow *f,
                                                 struct vsteer_xdp_verdict *v)
 {
+	const struct vsteer_xdp_filter *flt;
+	__u32 zero = 0;
+
+	flt = bpf_map_lookup_elem(&xdp_filter, &zero);
+	if (flt && !flt->valid)
+		flt = NULL; /* not built yet: look everything up */
 	v->vm = VSTEER_XDP_NO_VM;
 	v->action = VSTEER_XDP_PASS;
 	v->match = VSTEER_XDP_MATCH_NONE;
@@ -65,7 +112,15 @@ static __always_inline void vsteer_xdp_classify(void *ctx, const struct vsteer_f
 	if (f->ip_proto) {
 		struct vsteer_xdp_rule_key k = {};
 		struct vsteer_xdp_rule *r;
+		__u32 ports = 0, dst_tail;
 
+		if (f->ip_proto != VSTEER_IPPROTO_ICMP && f->ip_proto != VSTEER_IPPROTO_ICMPV6)
+			__builtin_memcpy(&ports, &f->in[f->l3 == 4 ? VSTEER_FLOW_PORTS4 : VSTEER_FLOW_PORTS6],
+			                 4);
+		__builtin_memcpy(&dst_tail, &f->in[f->l3 == 4 ? 4 : 28], 4);
+		if (flt &&
+		    !vsteer_xdp_filter_has(flt->rules, vsteer_xdp_rule_bit(f->ip_proto, ports, dst_tail)))
+			goto dest;
 		k.family = f->l3;
 		k.proto = f->ip_proto;
 		if (f->l3 == 4) {
@@ -91,7 +146,8 @@ static __always_inline void vsteer_xdp_classify(void *ctx, const struct vsteer_f
 			return;
 		}
 	}
-	if (vsteer_xdp_lookup_dest(ctx, f, v))
+dest:
+	if (vsteer_xdp_lookup_dest(ctx, f, flt, v))
 		v->action = VSTEER_XDP_VM;
 }
 

@@ -33,6 +33,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } xdp_prefix6 SEC(".maps");
 
+/* The prefilter (xdp_abi.h), rebuilt by userspace from the four maps above. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vsteer_xdp_filter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdp_filter SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, VSTEER_XDP_MAX_RULES);

@@ -424,10 +424,10 @@ TEST_CASE("xdp classifier: guest queue and CPU match the reference on generated 
 		REQUIRE(r.ret == XDP_REDIRECT);
 		REQUIRE(r.meta->vm == (to_b ? f.b : f.a));
 		REQUIRE(r.meta->queue == ref.queue);
+		n++;
 		REQUIRE(r.meta->hash == ref.hash);
 		REQUIRE(r.meta->report == ref.report);
 		REQUIRE(r.meta->cpu == cpus[ref.queue % cpus.size()]);
-		n++;
 	}
 	CHECK(n == 20000);
 	MESSAGE("xdp: " << n << " generated frames matched compute_rss (queue, hash, report, CPU)");
@@ -544,6 +544,89 @@ TEST_CASE("xdp classifier: a VM without its tap counts redirect_error, whatever 
 	vsteer_xdp_stats t = f.ctl.totals();
 	CHECK(t.by_action.redirect_error == 6);
 	CHECK(t.by_action.redirect_cpu + t.by_action.redirect_tap == 0);
+}
+
+// The prefilter (xdp_filter) in front of the lookups: MACs sharing a table slot, an IPv4
+// prefix shorter than the bitmap's 16 bits, an IPv6 prefix shorter than 32 bits, a rule
+// added and deleted; then the same frames with the filter not built (every lookup made).
+TEST_CASE("xdp classifier: the prefilter gives the verdicts of the full lookups")
+{
+	if (!require_privileges("XDP BPF_PROG_TEST_RUN"))
+		return;
+	Fixture f;
+	auto slot_of = [](const MacAddress &m) {
+		uint32_t tail;
+		std::memcpy(&tail, &m[2], 4);
+		return vsteer_xdp_mac_slot_of(tail);
+	};
+	// Three MACs in one slot: two configured (tap and drop VMs), one not.
+	std::vector<MacAddress> same;
+	for (uint32_t i = 0; same.size() < 3 && i < 1000000; i++) {
+		MacAddress m{0x02,
+		             0x42,
+		             static_cast<uint8_t>(i >> 16),
+		             static_cast<uint8_t>(i >> 8),
+		             static_cast<uint8_t>(i),
+		             0x07};
+		if (same.empty() || slot_of(m) == slot_of(same[0]))
+			same.push_back(m);
+	}
+	REQUIRE(same.size() == 3);
+	f.ctl.add_vm({.name = "s1",
+	              .tap = "taps1",
+	              .macs = {same[0]},
+	              .prefixes = {parse_prefix("11.0.0.0/8"), parse_prefix("fd01::/16")},
+	              .action = VSTEER_XDP_TAP},
+	             std::nullopt, 1);
+	f.ctl.add_vm({.name = "s2", .tap = "taps2", .macs = {same[1]}, .action = VSTEER_XDP_DROP},
+	             std::nullopt, 1);
+	struct Want {
+		const char *name;
+		Bytes frame;
+		int ret;
+	};
+	std::vector<Want> wants = {
+	    {"shared slot, first MAC (tap VM)",
+	     with_mac(FrameBuilder().ipv4("192.0.2.7", "198.51.100.1").tcp(1, 2), same[0]), XDP_REDIRECT},
+	    {"shared slot, second MAC (drop VM)",
+	     with_mac(FrameBuilder().ipv4("192.0.2.7", "198.51.100.1").tcp(1, 2), same[1]), XDP_DROP},
+	    {"shared slot, MAC of nobody",
+	     with_mac(FrameBuilder().ipv4("192.0.2.7", "198.51.100.1").tcp(1, 2), same[2]), XDP_PASS},
+	    {"/8 prefix, far end",
+	     with_mac(FrameBuilder().ipv4("192.0.2.7", "11.255.1.1").udp(1, 2), kMacHost), XDP_REDIRECT},
+	    {"next to the /8", with_mac(FrameBuilder().ipv4("192.0.2.7", "12.0.0.1").udp(1, 2), kMacHost),
+	     XDP_PASS},
+	    {"/16 IPv6 prefix",
+	     with_mac(FrameBuilder().ipv6("2001:db8::1", "fd01:ffff::1").udp(1, 2), kMacHost), XDP_REDIRECT},
+	    {"next to the /16 IPv6 prefix",
+	     with_mac(FrameBuilder().ipv6("2001:db8::1", "fd02::1").udp(1, 2), kMacHost), XDP_PASS},
+	};
+	auto check_all = [&](const char *when) {
+		for (const Want &w : wants) {
+			INFO(when << ": " << w.name);
+			CHECK(run_xdp(f.obj, w.frame).ret == w.ret);
+		}
+	};
+	check_all("filter built");
+
+	// A rule: dropped while it exists, back to the MAC's VM once deleted.
+	const Bytes flow =
+	    with_mac(FrameBuilder().ipv4("192.0.2.7", "198.51.100.1").udp(4444, 5555), same[0]);
+	CHECK(run_xdp(f.obj, flow).ret == XDP_REDIRECT);
+	uint32_t rid =
+	    f.ctl.add_rule(parse_match("proto=udp src=192.0.2.7 dst=198.51.100.1 sport=4444 dport=5555"),
+	                   {VSTEER_XDP_DROP, ""});
+	CHECK(run_xdp(f.obj, flow).ret == XDP_DROP);
+	f.ctl.del_rule(rid);
+	CHECK(run_xdp(f.obj, flow).ret == XDP_REDIRECT);
+	f.ctl.del_vm("s2");
+	wants[1].ret = XDP_PASS;
+	check_all("after vm del");
+
+	// Not built (a new map): every lookup is made, the same verdicts.
+	vsteer_xdp_filter off{};
+	f.obj.maps().filter.set(0, off);
+	check_all("filter not built");
 }
 
 // The token bucket with frames from every online CPU at once (issue 12: no lock shared

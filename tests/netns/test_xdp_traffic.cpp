@@ -576,6 +576,9 @@ TEST_CASE("xdp netns: replacing the classifier keeps the maps and loses no frame
 	std::this_thread::sleep_for(std::chrono::milliseconds(100));
 	uint32_t id_before = xdp_device_state_in(w);
 	int rc1 = w.vsteer("xdp attach --dev vh");
+	// Pins of a version without the prefilter: the next attach creates it and builds it
+	// from the VM's entries (a map nobody built would only make every lookup).
+	std::filesystem::remove(w.pin_dir + "/xdp_filter");
 	int rc2 = w.vsteer("xdp attach --dev vh");
 	std::this_thread::sleep_for(std::chrono::milliseconds(100));
 	sending = false;
@@ -585,6 +588,7 @@ TEST_CASE("xdp netns: replacing the classifier keeps the maps and loses no frame
 	CHECK(rc1 == 0);
 	CHECK(rc2 == 0);
 	CHECK(xdp_device_state_in(w) != id_before);
+	CHECK(w.maps().filter.get(0).valid == 1);
 	VmInfo u = vm_info(w, "u"); // the VM (and its counters) survived both replacements
 	MESSAGE("xdp netns upgrade: sent " << sent.load() << ", received " << received.received()
 	                                   << ", counted " << u.totals.by_action.redirect_tap);

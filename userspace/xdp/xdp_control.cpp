@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "xdp_control.hpp"
 #include "text.hpp"
+#include "xdp_filter.hpp"
 
 #include "steering_objects.hpp"
 
@@ -235,6 +236,7 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 	// --- apply, undoing everything on failure ---
 	Undo undo;
 	try {
+		undo.add([this] { xdp_filter_rebuild(m_); }); // last: after the entries are gone
 		if (policy) {
 			uint32_t fds[3] = {static_cast<uint32_t>(policy->config),
 			                   static_cast<uint32_t>(policy->key),
@@ -277,6 +279,7 @@ uint32_t XdpControl::add_vm(const VmSpec &spec, std::optional<RssPolicyFds> poli
 				undo.add([this, k] { map_erase(m_.prefix6.fd(), &k); });
 			}
 		}
+		xdp_filter_rebuild(m_);
 		if (spec.eastwest) {
 			if (m_.dir.empty())
 				throw ConfigError(
@@ -312,6 +315,7 @@ void XdpControl::del_vm(const std::string &name)
 	for (const auto &k : map_keys<vsteer_xdp_lpm6>(m_.prefix6.fd()))
 		if (m_.prefix6.get(k) == *id)
 			map_erase(m_.prefix6.fd(), &k);
+	xdp_filter_rebuild(m_);
 	if (eastwest_attached(tap) && static_cast<unsigned>(if_nametoindex(tap.c_str())) == slot.tap_ifindex)
 		eastwest_detach(tap);
 	m_.vms.set(*id, vsteer_xdp_vm{});
@@ -350,6 +354,7 @@ uint32_t XdpControl::add_rule(const RuleMatch &match, const RuleTarget &target)
 	r.id = id;
 	zero_percpu<vsteer_xdp_rule_stats>(m_.rule_stats.fd(), id, "xdp_rule_stats");
 	m_.rules.set(key, r, BPF_NOEXIST);
+	xdp_filter_rebuild(m_);
 	return id;
 }
 
@@ -358,6 +363,7 @@ void XdpControl::del_rule(uint32_t id)
 	for (const auto &k : map_keys<vsteer_xdp_rule_key>(m_.rules.fd()))
 		if (m_.rules.get(k).id == id) {
 			map_erase(m_.rules.fd(), &k);
+			xdp_filter_rebuild(m_);
 			return;
 		}
 	throw ConfigError("no rule with id " + std::to_string(id) + " (`vsteer xdp show` lists the rules)");
@@ -369,6 +375,7 @@ void XdpControl::del_rule(const RuleMatch &match)
 	if (!map_erase(m_.rules.fd(), &k))
 		throw ConfigError("no rule matches " + q(format_match(match)) +
 		                  " (`vsteer xdp show` lists the rules)");
+	xdp_filter_rebuild(m_);
 }
 
 std::vector<VmInfo> XdpControl::vms() const

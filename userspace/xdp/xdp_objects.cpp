@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 #include "xdp_objects.hpp"
 
+#include "xdp_filter.hpp"
+
 #include "rss_config.hpp"
 #include "steering_objects.hpp"
 #include "tc_eastwest.skel.h"
@@ -33,10 +35,11 @@ constexpr uint32_t kCpumapQsize = 2048;
 constexpr uint32_t kTcHandle = 0x5654; // "VT"
 constexpr uint32_t kTcPriority = 1;
 
-const char *const kMapNames[] = {"xdp_vms",       "xdp_macs",       "xdp_prefix4",    "xdp_prefix6",
-                                 "xdp_rules",     "xdp_rate",       "xdp_tap_devmap", "xdp_cpumap",
-                                 "xdp_vm_config", "xdp_vm_key",     "xdp_vm_table",   "xdp_toeplitz_cache",
-                                 "xdp_vm_stats",  "xdp_rule_stats", "xdp_stats"};
+const char *const kMapNames[] = {
+    "xdp_vms",    "xdp_macs",     "xdp_prefix4",        "xdp_prefix6",  "xdp_rules",
+    "xdp_filter", "xdp_rate",     "xdp_tap_devmap",     "xdp_cpumap",   "xdp_vm_config",
+    "xdp_vm_key", "xdp_vm_table", "xdp_toeplitz_cache", "xdp_vm_stats", "xdp_rule_stats",
+    "xdp_stats"};
 
 int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list args)
 {
@@ -322,6 +325,7 @@ XdpMaps XdpMaps::open_pinned(const std::string &path)
 	m.prefix4 = pinned<decltype(m.prefix4)>(dir, "xdp_prefix4");
 	m.prefix6 = pinned<decltype(m.prefix6)>(dir, "xdp_prefix6");
 	m.rules = pinned<decltype(m.rules)>(dir, "xdp_rules");
+	m.filter = pinned<decltype(m.filter)>(dir, "xdp_filter");
 	m.rate = pinned<decltype(m.rate)>(dir, "xdp_rate");
 	m.devmap = pinned<decltype(m.devmap)>(dir, "xdp_tap_devmap");
 	m.cpumap = pinned<decltype(m.cpumap)>(dir, "xdp_cpumap");
@@ -346,7 +350,10 @@ XdpMaps XdpMaps::create_or_open(const std::string &dir)
 			    "needs root (CAP_BPF, CAP_NET_ADMIN); a map pinned there by another version "
 			    "must be removed (`vsteer xdp detach --unpin`)");
 	}
-	return open_pinned(dir);
+	XdpMaps m = open_pinned(dir);
+	if (!m.filter.get(0).valid)
+		xdp_filter_rebuild(m);
+	return m;
 }
 
 XdpMaps XdpMaps::from_skeleton(const ::xdp_classify *skel)
@@ -357,6 +364,7 @@ XdpMaps XdpMaps::from_skeleton(const ::xdp_classify *skel)
 	m.prefix4 = dup_map<decltype(m.prefix4)>(skel->maps.xdp_prefix4, "xdp_prefix4");
 	m.prefix6 = dup_map<decltype(m.prefix6)>(skel->maps.xdp_prefix6, "xdp_prefix6");
 	m.rules = dup_map<decltype(m.rules)>(skel->maps.xdp_rules, "xdp_rules");
+	m.filter = dup_map<decltype(m.filter)>(skel->maps.xdp_filter, "xdp_filter");
 	m.rate = dup_map<decltype(m.rate)>(skel->maps.xdp_rate, "xdp_rate");
 	m.devmap = dup_map<decltype(m.devmap)>(skel->maps.xdp_tap_devmap, "xdp_tap_devmap");
 	m.cpumap = dup_map<decltype(m.cpumap)>(skel->maps.xdp_cpumap, "xdp_cpumap");
@@ -537,6 +545,7 @@ static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<Xdp
 		__u32 flags = XDP_FLAGS_REPLACE |
 		              (*cur_mode == XdpMode::Native ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE);
 		int fd = bpf_program__fd(classify_program(g.skel));
+		rep.metadata = xdp_metadata_supported();
 		if (bpf_xdp_attach(static_cast<int>(ifindex), fd, flags, &opts))
 			throw_errno(obj, "replace the classifier (XDP_FLAGS_REPLACE)",
 			            "the attached program changed meanwhile; retry");

@@ -42,6 +42,7 @@ struct XdpMaps {
 	BpfMap<vsteer_xdp_lpm4, uint32_t> prefix4;
 	BpfMap<vsteer_xdp_lpm6, uint32_t> prefix6;
 	BpfMap<vsteer_xdp_rule_key, vsteer_xdp_rule> rules;
+	BpfMap<uint32_t, vsteer_xdp_filter> filter; // built from the four above (xdp_filter.hpp)
 	BpfMap<uint32_t, vsteer_xdp_rate_state> rate;
 	BpfMap<uint32_t, bpf_devmap_val> devmap;
 	BpfMap<uint32_t, bpf_cpumap_val> cpumap;
@@ -54,7 +55,8 @@ struct XdpMaps {
 
 	// Opens the pinned maps; throws naming the missing pin.
 	static XdpMaps open_pinned(const std::string &dir);
-	// Creates the maps (loads the objects without attaching anything) if not pinned yet.
+	// Creates the maps (loads the objects without attaching anything) if not pinned yet,
+	// and builds the prefilter if nobody has (a new map, or pins of an older version).
 	static XdpMaps create_or_open(const std::string &dir);
 	static bool is_pinned(const std::string &dir);
 	// Dup'ed from a loaded skeleton (tests).
