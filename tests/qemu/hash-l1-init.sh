@@ -8,7 +8,8 @@
 # Per run: a 4-queue tap with vsteer's program (vsteer attach --create), QEMU with
 # virtio-net rss=on,hash=on; once L2 is ready, sends the flows (vsteer-qemu-flows
 # send-hash); after L2 is done prints its console between VSTH-L2-BEGIN/END MODE and
-# the steering program's packet counter (VSTH-PACKETS MODE N). Ends with VSTH-L1-EXIT.
+# the steering program's packet counter before the flows and at the end
+# (VSTH-PACKETS-BEFORE MODE N, VSTH-PACKETS MODE N). Ends with VSTH-L1-EXIT.
 # shellcheck source=tests/vm/init-lib.sh
 . /init-lib.sh
 guest_mounts /run
@@ -61,6 +62,10 @@ for mode in $(echo "$modes" | tr ',' ' '); do
 	done
 	echo "VSTH-L1 vhost=$mode: L2 ready after $(($(date +%s) - start)) s"
 	if grep -q "VSTH-READY $round" "$log"; then
+		# the counter before the flows: the L1 stack's own frames into the tap while QEMU and
+		# L2 start (IPv6 router solicitations) are not the flows'
+		/vsteer/vsteer show --tap $tap --json >/tmp/show0.json 2>&1
+		echo "VSTH-PACKETS-BEFORE $mode $(/vsteer/vsteer-qemu-flows packets /tmp/show0.json)"
 		if [ "$send" = blast-hash ]; then
 			/vsteer/vsteer-qemu-flows blast-hash $tap "$round" "$flows" "$seed" "$seconds" | sed "s/^VSTH-BENCH/VSTH-BENCH $mode/"
 		else

@@ -198,15 +198,16 @@ run_variant() {
 			continue
 		fi
 		rxhash=$(grep -m1 VSTH-RXHASH "$l2" | cut -d' ' -f2-)
-		packets=$(grep -m1 "VSTH-PACKETS $mode " "$console" | tr -d '\r' | awk '{print $3}')
+		# frames the steering program counted while the flows were sent (and answered)
+		packets=$(tr -d '\r' <"$console" | awk -v m="$mode" '$1 == "VSTH-PACKETS-BEFORE" && $2 == m {b = $3} $1 == "VSTH-PACKETS" && $2 == m {a = $3} END {if (a != "" && b != "") print a - b}')
 		local expect=hash what
 		if [ "$variant" = baseline ] && [ "$mode" = on ]; then
 			expect=none
 			what="fallback: vhost-net offers no hash report, the guest's rx hashing is '$rxhash', every skb hash must be 0"
 		elif [ "$variant" = baseline ]; then
-			what="fallback: QEMU's software RSS computes the hash, eBPF detached (program counted ${packets:-?} frames)"
+			what="fallback: QEMU's software RSS computes the hash, eBPF detached (program counted ${packets:-?} frames of the flows)"
 		else
-			what="the steering program's hash via the kernel (program counted ${packets:-?} frames, rx hashing '$rxhash')"
+			what="the steering program's hash via the kernel (program counted ${packets:-?} frames of the flows, rx hashing '$rxhash')"
 		fi
 		# shellcheck disable=SC2086 # cfg is "KEY TABLE"
 		if out=$("$FLOWS_TOOL" verify-hash "$l2" "$round" "$FLOWS" "$SEED" $cfg "$TYPES" "$expect"); then
