@@ -84,7 +84,7 @@ RssConfig seeded_config(uint64_t seed, uint32_t types, unsigned queues, unsigned
 
 // A loaded classifier with six VMs, one per action, and a few rules.
 struct Fixture {
-	XdpTestObjects obj;
+	XdpTestObjects obj{XdpTestObjects::Verdicts::Recorded};
 	XdpControl ctl{obj.maps()};
 	RssPolicyMaps policy_a, policy_b;
 	RssConfig cfg_a = seeded_config(1, VSTEER_HASH_ALL, 4, 128);
@@ -467,7 +467,7 @@ TEST_CASE("xdp classifier: per-VM token bucket")
 {
 	if (!require_privileges("XDP BPF_PROG_TEST_RUN"))
 		return;
-	XdpTestObjects obj;
+	XdpTestObjects obj{XdpTestObjects::Verdicts::Recorded};
 	XdpControl ctl(obj.maps());
 	// 1 packet per 1000 s with a burst of 5: exactly 5 pass within the test.
 	VmSpec spec{
@@ -638,7 +638,7 @@ TEST_CASE("xdp classifier: the rate limit holds within 10 % with every CPU sendi
 {
 	if (!require_privileges("XDP BPF_PROG_TEST_RUN"))
 		return;
-	XdpTestObjects obj;
+	XdpTestObjects obj{XdpTestObjects::Verdicts::Recorded};
 	XdpControl ctl(obj.maps());
 	constexpr double kRate = 20000; // packets/s: 50 us apart, one call spans many of them
 	constexpr uint32_t kBurst = 10, kRepeat = 20000;

@@ -411,7 +411,7 @@ bool xdp_metadata_supported()
 	return supported;
 }
 
-XdpTestObjects::XdpTestObjects()
+XdpTestObjects::XdpTestObjects(Verdicts verdicts)
 {
 	skel_ = ::xdp_classify::open();
 	if (!skel_)
@@ -420,8 +420,8 @@ XdpTestObjects::XdpTestObjects()
 		bpf_map *map;
 		bpf_object__for_each_map(map, skel_->obj) bpf_map__set_pin_path(map, nullptr);
 		configure_skeleton(skel_);
-		// Without metadata the test still sees each verdict, through last_verdict.
-		skel_->rodata->record_verdict = !xdp_metadata_supported();
+		// Without metadata a test still sees each verdict, through last_verdict.
+		skel_->rodata->record_verdict = verdicts == Verdicts::Recorded && !xdp_metadata_supported();
 		int err = ::xdp_classify::load(skel_);
 		if (err)
 			throw Error(-err, "BPF object xdp_classify", "load",

@@ -63,15 +63,19 @@ struct XdpMaps {
 	static XdpMaps from_skeleton(const ::xdp_classify *skel);
 };
 
-// A loaded classifier without pins (BPF_PROG_TEST_RUN tests and the bench).
 // Whether this kernel lets XDP programs call bpf_xdp_adjust_meta (probed once). Where it
 // does not, only the classifier variant without metadata (vsteer_nometa) loads.
 bool xdp_metadata_supported();
 
+// A loaded classifier without pins (BPF_PROG_TEST_RUN tests and the bench).
 class XdpTestObjects
 {
 public:
-	XdpTestObjects();
+	// Recorded: where the kernel has no XDP metadata, the classifier also copies each verdict
+	// into last_verdict (record_verdict), for tests to read. NotRecorded (the bench): the
+	// program as `xdp attach` loads it, without that store.
+	enum class Verdicts { NotRecorded, Recorded };
+	explicit XdpTestObjects(Verdicts verdicts = Verdicts::NotRecorded);
 	~XdpTestObjects();
 	XdpTestObjects(const XdpTestObjects &) = delete;
 	XdpTestObjects &operator=(const XdpTestObjects &) = delete;
