@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -69,7 +70,8 @@ private:
 
 struct Refusal {
 	const char *args;
-	const char *message; // a part of the expected message
+	const char *message;      // a part of the expected message
+	bool usage_error = false; // refused by the parser (CLI11's checks): exit status EINVAL
 };
 
 } // namespace
@@ -137,10 +139,13 @@ TEST_CASE("xdp cli: bad input is refused precisely and changes nothing")
 	    {"rule add --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=2' --action reject",
 	     "rule action 'reject' is unknown"},
 	    {"rule del --id 9", "no rule with id 9"},
+	    // Usage errors: CLI11's own checks (option groups, validators) name the options.
 	    {"rule del --id 0 --match 'proto=udp src=1.2.3.4 dst=10.1.0.1 sport=1 dport=2'",
-	     "exactly one of --id N or --match"},
+	     "Exactly 1 option from [--id,--match] is required and 2 were given", true},
+	    {"rule del", "Exactly 1 option from [--id,--match] is required", true},
+	    {"rule del --id -1", "Could not convert: --id = -1", true},
 	    {"xdp attach --dev nosuchdev", "device nosuchdev: look up"},
-	    {"xdp attach --dev lo --mode turbo", "XDP mode 'turbo' is unknown"},
+	    {"xdp attach --dev lo --mode turbo", "--mode: turbo not in {native,generic,drv,skb}", true},
 	    {"xdp detach --dev lo", "the classifier is not attached here"},
 	};
 	for (const Refusal &c : cases) {
@@ -150,6 +155,8 @@ TEST_CASE("xdp cli: bad input is refused precisely and changes nothing")
 		CHECK(o.rc != 0);
 		CHECK(o.text.find(c.message) != std::string::npos);
 		CHECK(w.state() == before);
+		if (c.usage_error)
+			CHECK(o.rc == EINVAL);
 	}
 
 	// The counters are BTF-typed: bpftool prints their field names.

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <vector>
 
 namespace vsteer::cli
 {
@@ -29,8 +30,6 @@ void run_hash(const HashOptions &o)
 	else
 		choice = choose_hash(parse_tuple(o.tuple), c.hash_types);
 	uint32_t hash = choice.report ? toeplitz_hash(c.key, choice.input) : 0;
-	if (o.table_len == 0 || (o.table_len & (o.table_len - 1)) || o.table_len > VSTEER_MAX_TABLE_LEN)
-		throw ConfigError("--table-len must be a power of two from 1 to 128");
 	unsigned index = hash & (o.table_len - 1);
 	if (o.json) {
 		Json j = {{"hash", hash},
@@ -57,16 +56,17 @@ void register_hash_command(CLI::App &app)
 	cmd->add_option("--key", o->key, "40-byte key in hex")->required();
 	cmd->add_option("--hash-types", o->types,
 	                "comma list: ipv4,tcpv4,udpv4,ipv6,tcpv6,udpv6,ip_ex,tcp_ex,udp_ex");
-	auto *pkt = cmd->add_option("--packet", o->packet, "whole Ethernet frame in hex");
-	auto *tup = cmd->add_option("--tuple", o->tuple, "SRC,DST[,SPORT,DPORT] (ports: as a TCP flow)");
-	pkt->excludes(tup);
-	cmd->add_option("--table-len", o->table_len, "indirection table length for the index (default 128)");
+	auto *input = cmd->add_option_group("input", "what to hash: one of");
+	input->add_option("--packet", o->packet, "whole Ethernet frame in hex");
+	input->add_option("--tuple", o->tuple, "SRC,DST[,SPORT,DPORT] (ports: as a TCP flow)");
+	input->require_option(1);
+	std::vector<unsigned> table_lens;
+	for (unsigned n = 1; n <= VSTEER_MAX_TABLE_LEN; n *= 2)
+		table_lens.push_back(n);
+	cmd->add_option("--table-len", o->table_len, "indirection table length for the index (default 128)")
+	    ->check(CLI::IsMember(table_lens));
 	cmd->add_flag("--json", o->json, "machine-readable output");
-	cmd->callback([o, pkt, tup] {
-		if (!*pkt && !*tup)
-			throw ConfigError("vsteer hash needs --packet HEX or --tuple SRC,DST,SPORT,DPORT");
-		run_hash(*o);
-	});
+	cmd->callback([o] { run_hash(*o); });
 }
 
 } // namespace vsteer::cli

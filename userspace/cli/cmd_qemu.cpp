@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "error.hpp"
 #include "json.hpp"
+#include "libbpf_log.hpp"
 #include "qemu_check.hpp"
 #include "qemu_cmdline.hpp"
 #include "qemu_qmp.hpp"
@@ -104,7 +105,7 @@ QemuVersion require_qemu_version(const std::vector<std::string> &wrapper, const 
 struct RunQemuOptions {
 	std::string tap, pin_dir, netdev;
 	unsigned queues = 0;
-	bool dry_run = false, verbose = false;
+	bool dry_run = false;
 	std::vector<std::string> qemu_argv;
 };
 
@@ -225,7 +226,7 @@ void run_qemu(const RunQemuOptions &o)
 	    : reuse ? " (reused)"
 		    : " (new)",
 	    fds[0], fds[1], fds[2], fds[3]);
-	if (o.verbose)
+	if (libbpf_log::verbosity() >= 1)
 		std::fprintf(stderr, "vsteer run-qemu: exec %s\n", shell_join(r.argv).c_str());
 	std::fflush(nullptr);
 	std::vector<char *> a;
@@ -475,7 +476,6 @@ void register_qemu_commands(CLI::App &app)
 	run->add_option("--queues", r->queues,
 	                "queues for a fresh default configuration (default: the netdev's queues=)");
 	run->add_flag("--dry-run", r->dry_run, "print the rewritten QEMU command line instead of running it");
-	run->add_flag("-v,--verbose", r->verbose, "print the QEMU command line before exec");
 	run->add_option("qemu", r->qemu_argv, "QEMU and its arguments, after --")->required();
 	run->callback([r] { run_qemu(*r); });
 

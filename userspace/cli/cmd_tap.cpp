@@ -188,12 +188,8 @@ void run_set(const SetOptions &o)
 			c.table = equal_table(*o.equal);
 		if (!o.indirection.empty())
 			c.table = parse_table(o.indirection);
-		if (o.unclassified) {
-			if (*o.unclassified >= VSTEER_MAX_QUEUES) // would wrap in the 16-bit field
-				throw ConfigError("unclassified queue " + std::to_string(*o.unclassified) +
-				                  " is above " + std::to_string(VSTEER_MAX_QUEUES - 1));
+		if (o.unclassified) // within 16 bits (the option's check)
 			c.unclassified_queue = static_cast<uint16_t>(*o.unclassified);
-		}
 		c.validate(queues); // nothing is written unless the whole configuration is valid
 	} catch (const ConfigError &e) {
 		throw Error(EINVAL, "tap " + o.tap, e.what(), "nothing was changed");
@@ -400,7 +396,8 @@ void register_tap_commands(CLI::App &app)
 	auto *ind =
 	    set->add_option("--indirection", s->indirection, "explicit table Q,Q,... (power-of-two length)");
 	eq->excludes(ind);
-	set->add_option("--unclassified", s->unclassified, "queue for packets without a hash");
+	set->add_option("--unclassified", s->unclassified, "queue for packets without a hash")
+	    ->check(CLI::Range(0, VSTEER_MAX_QUEUES - 1));
 	auto *sq = set->add_option("--queues", s->queues,
 	                           "validate against N queues (default: the attached queues; at most "
 	                           "those unless --force)")

@@ -44,13 +44,18 @@ void add_pin_dir(CLI::App *cmd, Common &c)
 	    ")");
 }
 
-XdpMode parse_mode(const std::string &m)
+// drv and skb: the names ip-link(8) uses for the same modes.
+void add_mode(CLI::App *cmd, std::string &mode)
 {
-	if (m == "native" || m == "drv")
-		return XdpMode::Native;
-	if (m == "generic" || m == "skb")
-		return XdpMode::Generic;
-	throw ConfigError("XDP mode '" + m + "' is unknown (native, generic)");
+	cmd->add_option("--mode", mode, "native (default) or generic")
+	    ->check(CLI::IsMember({"native", "generic", "drv", "skb"}));
+}
+
+std::optional<XdpMode> chosen_mode(const std::string &m)
+{
+	if (m.empty())
+		return std::nullopt;
+	return m == "generic" || m == "skb" ? XdpMode::Generic : XdpMode::Native;
 }
 
 // --------------------------------------------------------------------- xdp
@@ -69,10 +74,7 @@ struct XdpShowOpts : Common {
 void run_xdp_attach(const XdpAttachOpts &o)
 {
 	const PinLock lock = o.lock();
-	std::optional<XdpMode> mode;
-	if (!o.mode.empty())
-		mode = parse_mode(o.mode);
-	XdpAttachReport r = xdp_attach(o.dev, mode, o.dir());
+	XdpAttachReport r = xdp_attach(o.dev, chosen_mode(o.mode), o.dir());
 	std::printf("%s: classifier %s (prog %u, %s mode, %s%s), maps in %s\n", o.dev.c_str(), r.how.c_str(),
 	            r.prog_id, xdp_mode_name(r.mode),
 	            r.dispatcher ? "libxdp dispatcher" : "single program, no dispatcher",
@@ -153,7 +155,7 @@ struct RuleAddOpts : Common {
 };
 struct RuleDelOpts : Common {
 	std::string match;
-	int id = -1;
+	std::optional<uint32_t> id;
 };
 
 void run_rule_add(const RuleAddOpts &o)
@@ -169,8 +171,6 @@ void run_rule_add(const RuleAddOpts &o)
 
 void run_rule_del(const RuleDelOpts &o)
 {
-	if ((o.id >= 0) == !o.match.empty())
-		throw ConfigError("rule del needs exactly one of --id N or --match '...'");
 	std::optional<RuleMatch> m;
 	if (!o.match.empty())
 		m = parse_match(o.match);
@@ -180,7 +180,7 @@ void run_rule_del(const RuleDelOpts &o)
 	if (m)
 		ctl.del_rule(*m);
 	else
-		ctl.del_rule(static_cast<uint32_t>(o.id));
+		ctl.del_rule(*o.id);
 	std::printf("rule deleted\n");
 }
 
@@ -196,7 +196,7 @@ void register_xdp_commands(CLI::App &app)
 		auto *c = xdp->add_subcommand(
 		    "attach", "attach the classifier to a NIC, or replace it in place (maps kept)");
 		c->add_option("--dev", o->dev, "network device (current network namespace)")->required();
-		c->add_option("--mode", o->mode, "native (default) or generic");
+		add_mode(c, o->mode);
 		add_pin_dir(c, *o);
 		c->callback([o] { run_xdp_attach(*o); });
 	}
@@ -263,8 +263,10 @@ void register_xdp_commands(CLI::App &app)
 	{
 		auto o = std::make_shared<RuleDelOpts>();
 		auto *c = rule->add_subcommand("del", "delete a rule by id or by match");
-		c->add_option("--id", o->id, "rule id (see `vsteer xdp show`)");
-		c->add_option("--match", o->match, "the rule's match");
+		auto *which = c->add_option_group("rule", "which rule: one of");
+		which->add_option("--id", o->id, "rule id (see `vsteer xdp show`)");
+		which->add_option("--match", o->match, "the rule's match");
+		which->require_option(1);
 		add_pin_dir(c, *o);
 		c->callback([o] { run_rule_del(*o); });
 	}

@@ -3,6 +3,8 @@
 
 #include "xdp_filter.hpp"
 
+#include "libbpf_log.hpp"
+
 #include "rss_config.hpp"
 #include "steering_objects.hpp"
 #include "tc_eastwest.skel.h"
@@ -41,54 +43,15 @@ const char *const kMapNames[] = {
     "xdp_vm_key", "xdp_vm_table", "xdp_toeplitz_cache", "xdp_vm_stats", "xdp_rule_stats",
     "xdp_stats"};
 
+// libxdp's messages follow `vsteer -v` as libbpf's do (libbpf_log.hpp).
 int libxdp_print(enum libxdp_print_level level, const char *fmt, va_list args)
 {
-	if (level > LIBXDP_WARN && !std::getenv("VSTEER_DEBUG"))
+	const int v = libbpf_log::verbosity();
+	if ((level == LIBXDP_INFO && v < 1) || (level == LIBXDP_DEBUG && v < 2))
 		return 0;
 	std::fputs("libxdp: ", stderr);
 	return std::vfprintf(stderr, fmt, args);
 }
-
-// libbpf messages are held back while libxdp probes (its dispatcher load fails on
-// kernels that refuse freplace, which is expected) and shown only if the step fails.
-std::string *g_libbpf_log = nullptr;
-
-int libbpf_capture(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level == LIBBPF_DEBUG && !std::getenv("VSTEER_DEBUG"))
-		return 0;
-	if (!g_libbpf_log || std::getenv("VSTEER_DEBUG"))
-		return std::vfprintf(stderr, fmt, args);
-	char buf[1024];
-	int n = std::vsnprintf(buf, sizeof(buf), fmt, args);
-	g_libbpf_log->append(buf);
-	return n;
-}
-
-class LibbpfLogCapture
-{
-public:
-	LibbpfLogCapture()
-	{
-		g_libbpf_log = &log_;
-		prev_ = libbpf_set_print(libbpf_capture);
-	}
-	~LibbpfLogCapture()
-	{
-		libbpf_set_print(prev_);
-		g_libbpf_log = nullptr;
-	}
-	// Shows what was held back (the step failed).
-	void flush()
-	{
-		std::fputs(log_.c_str(), stderr);
-		log_.clear();
-	}
-
-private:
-	std::string log_;
-	libbpf_print_fn_t prev_;
-};
 
 void quiet_libxdp()
 {
@@ -499,11 +462,13 @@ static XdpAttachReport xdp_attach_impl(const std::string &dev, std::optional<Xdp
 
 XdpAttachReport xdp_attach(const std::string &dev, std::optional<XdpMode> mode, const std::string &pin_dir)
 {
-	LibbpfLogCapture capture;
+	// libxdp tries a dispatcher first; on kernels that refuse it, libbpf's complaints are
+	// expected and shown only if the attach fails.
+	libbpf_log::HeldBack held;
 	try {
 		return xdp_attach_impl(dev, mode, pin_dir);
 	} catch (...) {
-		capture.flush();
+		held.show();
 		throw;
 	}
 }
@@ -720,7 +685,7 @@ void eastwest_detach(const std::string &tap)
 		return; // the tap is gone, and its filters with it
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(idx), .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
-	LibbpfLogCapture quiet;
+	libbpf_log::HeldBack quiet;
 	int err = bpf_tc_detach(&hook, &opts);
 	if (err && err != -ENOENT && err != -EINVAL)
 		throw Error(-err, "tap " + tap, "detach the east-west program");
@@ -733,7 +698,7 @@ bool eastwest_attached(const std::string &tap)
 		return false;
 	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = static_cast<int>(idx), .attach_point = BPF_TC_INGRESS);
 	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = kTcHandle, .priority = kTcPriority);
-	LibbpfLogCapture quiet; // "Parent Qdisc doesn't exist" when there is no clsact: just "no"
+	libbpf_log::HeldBack quiet; // "Parent Qdisc doesn't exist" when there is no clsact: just "no"
 	return bpf_tc_query(&hook, &opts) == 0;
 }
 
