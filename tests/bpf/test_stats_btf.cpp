@@ -4,6 +4,7 @@
 // over CPUs must match the packets the test sent.
 #include "frame_generator.hpp"
 #include "privileges.hpp"
+#include "run_command.hpp"
 #include "json.hpp"
 #include "rss_reference.hpp"
 #include "steering_harness.hpp"
@@ -11,7 +12,6 @@
 
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -60,20 +60,6 @@ private:
 	std::string path_;
 	std::vector<std::string> pins_;
 };
-
-std::string run_command(const std::string &cmd)
-{
-	FILE *p = popen(cmd.c_str(), "r");
-	REQUIRE_MESSAGE(p, "popen " << cmd);
-	std::string out;
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		out.append(buf, n);
-	int status = pclose(p);
-	REQUIRE_MESSAGE((WIFEXITED(status) && WEXITSTATUS(status) == 0), cmd << " failed: " << out);
-	return out;
-}
 
 const Json &field(const Json &obj, const char *name)
 {
@@ -131,7 +117,8 @@ TEST_CASE("bpftool dumps the pinned stats map with typed field names and the rig
 		}
 	}
 
-	const std::string out = run_command(std::string(kBpftool) + " map dump pinned " + pinned + " -j");
+	const std::string out =
+	    vsteer::test::run_command_ok(std::string(kBpftool) + " map dump pinned " + pinned + " -j");
 	const Json dump = vsteer::parse_json(out);
 	REQUIRE(dump.size() == 1);
 	const Json &per_cpu = field(field(dump[0], "formatted"), "values");

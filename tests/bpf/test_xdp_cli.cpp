@@ -3,13 +3,12 @@
 // nothing: the classifier's whole state (`vsteer xdp show --json`) is compared before and
 // after every refused command. Runs the CLI in a private network namespace.
 #include "privileges.hpp"
+#include "run_command.hpp"
 
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -18,23 +17,12 @@
 namespace
 {
 
-struct Out {
-	int rc = -1;
-	std::string text; // stdout + stderr
-};
+using vsteer::test::CommandResult;
 
-Out capture(const std::string &cmd)
+// stdout and stderr together: the refusals are checked in what the user sees.
+CommandResult capture(const std::string &cmd)
 {
-	Out o;
-	FILE *p = popen((cmd + " 2>&1").c_str(), "r");
-	REQUIRE(p);
-	std::array<char, 4096> buf;
-	size_t n;
-	while ((n = fread(buf.data(), 1, buf.size(), p)) > 0)
-		o.text.append(buf.data(), n);
-	int st = pclose(p);
-	o.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	return o;
+	return vsteer::test::run_command(cmd + " 2>&1");
 }
 
 class CliWorld
@@ -56,7 +44,7 @@ public:
 		std::system(("ip netns del " + ns_ + " 2>/dev/null").c_str());
 		std::system(("rm -rf " + pin_).c_str());
 	}
-	Out run(const std::string &args)
+	CommandResult run(const std::string &args)
 	{
 		return capture("VSTEER_XDP_PIN_DIR=" + pin_ + " nsenter --net=/run/netns/" + ns_ +
 		               " " VSTEER_BINARY " " + args);
@@ -149,7 +137,7 @@ TEST_CASE("xdp cli: bad input is refused precisely and changes nothing")
 	    {"xdp detach --dev lo", "the classifier is not attached here"},
 	};
 	for (const Refusal &c : cases) {
-		Out o = w.run(c.args);
+		CommandResult o = w.run(c.args);
 		const std::string what = std::string("vsteer ") + c.args + "\n" + o.text;
 		INFO(what);
 		CHECK(o.rc != 0);
@@ -161,7 +149,7 @@ TEST_CASE("xdp cli: bad input is refused precisely and changes nothing")
 
 	// The counters are BTF-typed: bpftool prints their field names.
 	for (const char *map : {"xdp_vm_stats", "xdp_rule_stats", "xdp_stats"}) {
-		Out dump =
+		CommandResult dump =
 		    capture(std::string("/usr/sbin/bpftool map dump pinned ") + w.pin_dir() + "/" + map);
 		INFO(dump.text);
 		CHECK(dump.rc == 0);
@@ -179,7 +167,7 @@ TEST_CASE("xdp cli: bad input is refused precisely and changes nothing")
 	CHECK(w.run("rule add --match 'proto=icmp src=1.2.3.4 dst=10.1.0.1' --action drop").rc == 0);
 	CHECK(w.run("rule del --id 0").rc == 0);
 	CHECK(w.run("vm del a").rc == 0);
-	Out shown = w.run("xdp show");
+	CommandResult shown = w.run("xdp show");
 	CHECK(shown.text.find("vm b (id 1): tap vxt2") != std::string::npos);
 	CHECK(shown.text.find("rate 1000 pps burst 10") != std::string::npos);
 	CHECK(shown.text.find("proto=icmp src=1.2.3.4 dst=10.1.0.1 -> drop") != std::string::npos);

@@ -4,13 +4,11 @@
 // The privileged commands' refusals are in tests/netns/test_cli_errors.cpp and
 // tests/bpf/test_xdp_cli.cpp.
 #include "rss_config.hpp"
+#include "run_command.hpp"
 #include "toeplitz.hpp"
 
 #include <doctest/doctest.h>
 
-#include <sys/wait.h>
-
-#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <string>
@@ -20,22 +18,11 @@ using namespace vsteer;
 namespace
 {
 
-struct Run {
-	int rc = -1;
-	std::string out; // stdout + stderr
-};
+using test::CommandResult;
 
-Run run_vsteer(const std::string &args)
+CommandResult run_vsteer(const std::string &args)
 {
-	Run r;
-	FILE *p = popen((std::string(VSTEER_BINARY) + " " + args + " 2>&1").c_str(), "r");
-	REQUIRE(p);
-	std::array<char, 4096> buf;
-	for (size_t n; (n = std::fread(buf.data(), 1, buf.size(), p)) > 0;)
-		r.out.append(buf.data(), n);
-	const int st = pclose(p);
-	r.rc = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-	return r;
+	return test::run_command(std::string(VSTEER_BINARY) + " " + args + " 2>&1");
 }
 
 const std::string kKey = "6d5a56da255b0ec24167253d43a38fb0d0ca2bcbae7b30b477cb2da38030f20c6a42b73bbeac01fa";
@@ -50,33 +37,33 @@ TEST_CASE("vsteer hash: --table-len is a power of two from 1 to 128")
 	const uint32_t hash = toeplitz_hash(parse_key(kKey), input);
 	for (unsigned len = 1; len <= 128; len *= 2) {
 		CAPTURE(len);
-		Run r =
+		CommandResult r =
 		    run_vsteer("hash --key " + kKey + " " + kTuple + " --table-len " + std::to_string(len));
-		CHECK_MESSAGE(r.rc == 0, r.out);
-		CHECK_MESSAGE(r.out.find("table_index " + std::to_string(hash & (len - 1)) + " (of " +
-		                         std::to_string(len) + ")") != std::string::npos,
-		              r.out);
+		CHECK_MESSAGE(r.rc == 0, r.text);
+		CHECK_MESSAGE(r.text.find("table_index " + std::to_string(hash & (len - 1)) + " (of " +
+		                          std::to_string(len) + ")") != std::string::npos,
+		              r.text);
 	}
 	for (const char *bad : {"0", "3", "96", "256", "-1", "x"}) {
 		CAPTURE(bad);
-		Run r = run_vsteer("hash --key " + kKey + " " + kTuple + " --table-len " + bad);
+		CommandResult r = run_vsteer("hash --key " + kKey + " " + kTuple + " --table-len " + bad);
 		CHECK(r.rc == EINVAL);
-		CHECK_MESSAGE(r.out.find("--table-len") != std::string::npos, r.out);
+		CHECK_MESSAGE(r.text.find("--table-len") != std::string::npos, r.text);
 	}
-	Run r = run_vsteer("hash --key " + kKey + " " + kTuple + " --table-len 3");
-	CHECK_MESSAGE(r.out.find("3 not in {1,2,4,8,16,32,64,128}") != std::string::npos, r.out);
+	CommandResult r = run_vsteer("hash --key " + kKey + " " + kTuple + " --table-len 3");
+	CHECK_MESSAGE(r.text.find("3 not in {1,2,4,8,16,32,64,128}") != std::string::npos, r.text);
 }
 
 TEST_CASE("vsteer hash: exactly one of --packet and --tuple")
 {
-	Run none = run_vsteer("hash --key " + kKey);
+	CommandResult none = run_vsteer("hash --key " + kKey);
 	CHECK(none.rc == EINVAL);
-	CHECK_MESSAGE(none.out.find("Exactly 1 option from [--packet,--tuple] is required") !=
+	CHECK_MESSAGE(none.text.find("Exactly 1 option from [--packet,--tuple] is required") !=
 	                  std::string::npos,
-	              none.out);
-	Run both = run_vsteer("hash --key " + kKey + " " + kTuple + " --packet 00");
+	              none.text);
+	CommandResult both = run_vsteer("hash --key " + kKey + " " + kTuple + " --packet 00");
 	CHECK(both.rc == EINVAL);
-	CHECK_MESSAGE(both.out.find("and 2 were given") != std::string::npos, both.out);
+	CHECK_MESSAGE(both.text.find("and 2 were given") != std::string::npos, both.text);
 }
 
 TEST_CASE("vsteer -v/--verbose: before or after the subcommand, counted; --help exits 0")
@@ -85,14 +72,14 @@ TEST_CASE("vsteer -v/--verbose: before or after the subcommand, counted; --help 
 	     {"-v hash --key " + kKey + " " + kTuple, "hash -vv --key " + kKey + " " + kTuple,
 	      "--verbose hash --key " + kKey + " " + kTuple}) {
 		CAPTURE(args);
-		Run r = run_vsteer(args);
-		CHECK_MESSAGE(r.rc == 0, r.out);
-		CHECK(r.out.find("report tcpv4") != std::string::npos);
+		CommandResult r = run_vsteer(args);
+		CHECK_MESSAGE(r.rc == 0, r.text);
+		CHECK(r.text.find("report tcpv4") != std::string::npos);
 	}
-	Run help = run_vsteer("--help");
+	CommandResult help = run_vsteer("--help");
 	CHECK(help.rc == 0);
-	CHECK(help.out.find("-v,--verbose") != std::string::npos);
-	Run unknown = run_vsteer("hash --key " + kKey + " " + kTuple + " --no-such-option");
+	CHECK(help.text.find("-v,--verbose") != std::string::npos);
+	CommandResult unknown = run_vsteer("hash --key " + kKey + " " + kTuple + " --no-such-option");
 	CHECK(unknown.rc == EINVAL);
-	CHECK_MESSAGE(unknown.out.find("--no-such-option") != std::string::npos, unknown.out);
+	CHECK_MESSAGE(unknown.text.find("--no-such-option") != std::string::npos, unknown.text);
 }
