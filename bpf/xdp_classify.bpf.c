@@ -14,8 +14,9 @@
 #include <bpf/bpf_helpers.h>
 
 /*
- * Loads at constant offsets (the MAC, the EtherType, parse.h's one-load fast
- * path) use direct packet access; variable offsets (tags, options, extension
+ * Loads at constant offsets (the MAC, the EtherType, the TCP/UDP header after
+ * IPv6) use direct packet access, and parse.h's one-load fast path reads the
+ * frame in place (VSTEER_HEADER); variable offsets (tags, options, extension
  * chains) the helper, which keeps the verifier's work small. The program does
  * not declare xdp.frags, so the frame is linear: a range outside
  * [data, data_end) is exactly one the helper refuses.
@@ -59,6 +60,18 @@ static __always_inline int vsteer_xdp_load_direct(void *ctx, __u32 off, void *ds
 	(__builtin_constant_p(off) && __builtin_constant_p(len)                                              \
 	     ? vsteer_xdp_load_direct((ctx), (off), (dst), (len))                                            \
 	     : bpf_xdp_load_bytes((ctx), (off), (dst), (len)))
+
+/* parse.h's fast path reads the frame in place: no copy to the stack. */
+static __always_inline const __u8 *vsteer_xdp_header(void *ctx, __u32 off, const __u32 len)
+{
+	struct xdp_md *x = ctx;
+	void *data = (void *)(long)x->data;
+
+	if (data + off + len > (void *)(long)x->data_end)
+		return NULL;
+	return data + off;
+}
+#define VSTEER_HEADER(ctx, off, buf, len) ((void)(buf), vsteer_xdp_header((ctx), (off), (len)))
 
 #include "xdp_abi.h"
 #include "parse.h"
