@@ -247,14 +247,50 @@ static __always_inline __u32 vsteer_word(const __u8 *p)
 }
 
 /*
+ * An untagged IPv4 frame without options too short for the one-load path
+ * (< 54 bytes): a UDP or ICMP header with little or no payload. Bytes 10..41
+ * hold all the parse needs. Returns 1 if parsed, 0 for the general path.
+ */
+static __always_inline int vsteer_parse_short(void *ctx, struct vsteer_flow *f, const int classify)
+{
+	__u8 buf[32] __attribute__((aligned(8)));
+	const __u8 *w = VSTEER_HEADER(ctx, 10, buf, sizeof(buf)), *ip;
+	__u32 *in = (__u32 *)f->in;
+	__u8 proto;
+
+	if (!w)
+		return 0;
+	ip = &w[4];
+	proto = ip[9];
+	/* An SCTP header may or may not be whole in 42..53 bytes: the general path. */
+	if (w[2] != 0x08 || w[3] != 0x00 || ip[0] != 0x45 || proto == VSTEER_IPPROTO_SCTP)
+		return 0;
+	f->l3 = 4;
+	in[0] = vsteer_word(&ip[12]);
+	in[1] = vsteer_word(&ip[16]);
+	if ((ip[6] & 0x3f) || ip[7]) /* MF or a fragment offset */
+		return 1;
+	/* A TCP header (20 bytes) is cut short in a frame of less than 54 bytes. */
+	if (proto == VSTEER_IPPROTO_UDP) {
+		in[2] = vsteer_word(&ip[20]);
+		f->l4 = proto;
+		if (classify)
+			f->ip_proto = proto;
+	} else if (classify && (proto == VSTEER_IPPROTO_ICMP || proto == VSTEER_IPPROTO_ICMPV6)) {
+		f->ip_proto = proto;
+	}
+	return 1;
+}
+
+/*
  * The common case in one load: bytes 10..53 (the end of the source MAC, the
  * EtherType and 40 bytes) hold an untagged IPv4 header without options and a
  * whole TCP or UDP header, or an untagged IPv6 header. The load starts 2 bytes
  * before the EtherType so that the IP header lies 4-byte aligned in a copy,
  * and the copies into the flow are word copies. Returns 1 if the frame is
  * fully parsed, 0 to take the general path (tags, options, extension headers,
- * short frames), which gives the same result for these frames, only with more
- * loads.
+ * truncated frames), which gives the same result for these frames, only with
+ * more loads.
  */
 static __always_inline int vsteer_parse_fast(void *ctx, struct vsteer_flow *f, const int classify)
 {
@@ -264,7 +300,7 @@ static __always_inline int vsteer_parse_fast(void *ctx, struct vsteer_flow *f, c
 	__u8 proto;
 
 	if (!w)
-		return 0;
+		return vsteer_parse_short(ctx, f, classify);
 	ip = &w[4];
 	if (w[2] == 0x08 && w[3] == 0x00) { /* IPv4 */
 		if (ip[0] != 0x45)
