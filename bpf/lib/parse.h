@@ -228,49 +228,112 @@ static __always_inline void vsteer_parse_ipv6(void *ctx, __u32 off, struct vstee
 }
 
 /*
+ * VSTEER_HEADER(ctx, off, buf, len): a pointer to the `len` bytes at `off`, or
+ * NULL if the frame is shorter. A program that reads the packet directly (XDP)
+ * defines it to point into the packet, so the fast path below reads each field
+ * once, straight from the frame; by default the bytes are copied into `buf`
+ * with VSTEER_LOAD.
+ */
+#ifndef VSTEER_HEADER
+#define VSTEER_HEADER(ctx, off, buf, len)                                                                    \
+	(VSTEER_LOAD((ctx), (off), (buf), (len)) ? NULL : (const __u8 *)(buf))
+#endif
+
+/* A 4-byte word of the header at `p`: one load (the BPF target would make a
+ * memcpy from a byte pointer four byte loads). */
+static __always_inline __u32 vsteer_word(const __u8 *p)
+{
+	return *(const __u32 *)p;
+}
+
+/*
+ * An untagged IPv4 frame without options too short for the one-load path
+ * (< 54 bytes): a UDP or ICMP header with little or no payload. Bytes 10..41
+ * hold all the parse needs. Returns 1 if parsed, 0 for the general path.
+ */
+static __always_inline int vsteer_parse_short(void *ctx, struct vsteer_flow *f, const int classify)
+{
+	__u8 buf[32] __attribute__((aligned(8)));
+	const __u8 *w = VSTEER_HEADER(ctx, 10, buf, sizeof(buf)), *ip;
+	__u32 *in = (__u32 *)f->in;
+	__u8 proto;
+
+	if (!w)
+		return 0;
+	ip = &w[4];
+	proto = ip[9];
+	/* An SCTP header may or may not be whole in 42..53 bytes: the general path. */
+	if (w[2] != 0x08 || w[3] != 0x00 || ip[0] != 0x45 || proto == VSTEER_IPPROTO_SCTP)
+		return 0;
+	f->l3 = 4;
+	in[0] = vsteer_word(&ip[12]);
+	in[1] = vsteer_word(&ip[16]);
+	if ((ip[6] & 0x3f) || ip[7]) /* MF or a fragment offset */
+		return 1;
+	/* A TCP header (20 bytes) is cut short in a frame of less than 54 bytes. */
+	if (proto == VSTEER_IPPROTO_UDP) {
+		in[2] = vsteer_word(&ip[20]);
+		f->l4 = proto;
+		if (classify)
+			f->ip_proto = proto;
+	} else if (classify && (proto == VSTEER_IPPROTO_ICMP || proto == VSTEER_IPPROTO_ICMPV6)) {
+		f->ip_proto = proto;
+	}
+	return 1;
+}
+
+/*
  * The common case in one load: bytes 10..53 (the end of the source MAC, the
  * EtherType and 40 bytes) hold an untagged IPv4 header without options and a
  * whole TCP or UDP header, or an untagged IPv6 header. The load starts 2 bytes
- * before the EtherType so that the IP header lies 4-byte aligned in `w`, and
- * the copies into the flow are word copies. Returns 1 if the frame is fully
- * parsed, 0 to take the general path (tags, options, extension headers, short
- * frames), which gives the same result for these frames, only with more loads.
+ * before the EtherType so that the IP header lies 4-byte aligned in a copy,
+ * and the copies into the flow are word copies. Returns 1 if the frame is
+ * fully parsed, 0 to take the general path (tags, options, extension headers,
+ * truncated frames), which gives the same result for these frames, only with
+ * more loads.
  */
 static __always_inline int vsteer_parse_fast(void *ctx, struct vsteer_flow *f, const int classify)
 {
-	__u8 w[44] __attribute__((aligned(8)));
-	const __u8 *ip = &w[4];
+	__u8 buf[44] __attribute__((aligned(8)));
+	const __u8 *w = VSTEER_HEADER(ctx, 10, buf, sizeof(buf)), *ip;
+	__u32 *in = (__u32 *)f->in;
+	__u8 proto;
 
-	if (VSTEER_LOAD(ctx, 10, w, sizeof(w)))
-		return 0;
+	if (!w)
+		return vsteer_parse_short(ctx, f, classify);
+	ip = &w[4];
 	if (w[2] == 0x08 && w[3] == 0x00) { /* IPv4 */
 		if (ip[0] != 0x45)
 			return 0;
 		f->l3 = 4;
 		/* Addresses and the first 4 bytes after the header, in hash input order;
 		 * the bytes after the addresses count as ports only with f->l4. */
-		__builtin_memcpy(f->in, &ip[12], 12);
+		in[0] = vsteer_word(&ip[12]);
+		in[1] = vsteer_word(&ip[16]);
+		in[2] = vsteer_word(&ip[20]);
 		if ((ip[6] & 0x3f) || ip[7]) /* MF or a fragment offset */
 			return 1;
-		if (ip[9] == VSTEER_IPPROTO_TCP || ip[9] == VSTEER_IPPROTO_UDP) {
-			f->l4 = ip[9]; /* the whole header is in w */
+		proto = ip[9];
+		if (proto == VSTEER_IPPROTO_TCP || proto == VSTEER_IPPROTO_UDP) {
+			f->l4 = proto; /* the whole header is in w */
 			if (classify)
-				f->ip_proto = ip[9];
-		} else if (classify && (ip[9] == VSTEER_IPPROTO_SCTP || ip[9] == VSTEER_IPPROTO_ICMP ||
-		                        ip[9] == VSTEER_IPPROTO_ICMPV6)) {
-			f->ip_proto = ip[9]; /* as vsteer_parse_l4: 12-byte SCTP header in w */
+				f->ip_proto = proto;
+		} else if (classify && (proto == VSTEER_IPPROTO_SCTP || proto == VSTEER_IPPROTO_ICMP ||
+		                        proto == VSTEER_IPPROTO_ICMPV6)) {
+			f->ip_proto = proto; /* as vsteer_parse_l4: 12-byte SCTP header in w */
 		}
 		return 1;
 	}
 	if (w[2] == 0x86 && w[3] == 0xDD) { /* IPv6 */
-		__u8 next = ip[6];
-
-		if ((ip[0] >> 4) != 6 || next == VSTEER_IPPROTO_HOPOPTS || next == VSTEER_IPPROTO_ROUTING ||
-		    next == VSTEER_IPPROTO_DSTOPTS || next == VSTEER_IPPROTO_FRAGMENT)
+		proto = ip[6];
+		if ((ip[0] >> 4) != 6 || proto == VSTEER_IPPROTO_HOPOPTS || proto == VSTEER_IPPROTO_ROUTING ||
+		    proto == VSTEER_IPPROTO_DSTOPTS || proto == VSTEER_IPPROTO_FRAGMENT)
 			return 0;
 		f->l3 = 6;
-		__builtin_memcpy(f->in, &ip[8], 32);
-		vsteer_parse_l4(ctx, 54, next, f, classify);
+#pragma unroll
+		for (int i = 0; i < 8; i++)
+			in[i] = vsteer_word(&ip[8 + 4 * i]);
+		vsteer_parse_l4(ctx, 54, proto, f, classify);
 		return 1;
 	}
 	return 0;

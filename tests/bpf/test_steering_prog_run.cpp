@@ -144,6 +144,7 @@ std::vector<std::pair<std::string, Bytes>> truncation_templates()
 	auto v6 = [] { return std::move(FrameBuilder().ipv6("2001:db8::1", "2001:db8::2")); };
 	return {
 	    {"IPv4 TCP", v4().tcp(1000, 80)},
+	    {"IPv4 UDP, 16-byte payload", v4().udp(53, 53, Bytes(16, 7))},
 	    {"IPv4 UDP with options", v4().ipv4_options(Bytes(20, 1)).udp(53, 53)},
 	    {"802.1Q IPv4 TCP", v4().vlan(5).tcp(1, 2)},
 	    {"QinQ IPv6 UDP", v6().qinq(1, 2).udp(3, 4)},
