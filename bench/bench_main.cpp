@@ -20,6 +20,7 @@
 #include "bench_parts.hpp"
 #include "bench_support.hpp"
 #include "frame_builder.hpp"
+#include "libbpf_log.hpp"
 #include "rss_abi.h"
 #include "rss_config.hpp"
 #include "rss_reference.hpp"
@@ -37,7 +38,6 @@
 
 #include <array>
 #include <cerrno>
-#include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -52,13 +52,6 @@ namespace vsteer::bench
 {
 namespace
 {
-
-int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list args)
-{
-	if (level == LIBBPF_DEBUG || level == LIBBPF_INFO)
-		return 0;
-	return std::vfprintf(stderr, fmt, args);
-}
 
 // ---------------------------------------------------------------------------------
 // The frames: plain (untagged, no options or extension headers) IPv4/IPv6 x TCP/UDP,
@@ -473,7 +466,7 @@ Options parse_args(int argc, char **argv)
 int run(int argc, char **argv)
 {
 	Options opt = parse_args(argc, argv);
-	libbpf_set_print(libbpf_quiet);
+	libbpf_log::install(); // libbpf's warnings, as vsteer shows them
 
 	// One CPU for everything: per-CPU tables are built once, during warm-up.
 	int cpu = sched_getcpu();
