@@ -358,14 +358,13 @@ void bench_steering(const Options &opt, Floors &floors, int empty_fd, Targets &t
 	std::vector<double> all_ratio, v6_ratio;
 	for (const Case &c : cases) {
 		auto time = [&](int fd) {
-			return
-			    [&c, fd, &opt] { return double(run_skb(fd, c.frame, opt.repeat).duration_ns); };
+			return [&c, fd, &opt] { return run_skb(fd, c.frame, opt.repeat).ns_per_run; };
 		};
 		Interleaved t = Interleaved::run(
 		    opt.rounds, {time(ours.prog_fd), time(qemu.prog_fd), time(floor_fd), time(empty_fd)});
 		std::printf(
-		    "%-9s | %6.0f | %6.0f | %6.0f | %5.0f | %8.2fx | %8.2fx | %.0f..%.0f; %.0f..%.0f; "
-		    "%.0f..%.0f\n",
+		    "%-9s | %6.1f | %6.1f | %6.1f | %5.1f | %8.2fx | %8.2fx | %.1f..%.1f; %.1f..%.1f; "
+		    "%.1f..%.1f\n",
 		    c.name, t.median_ns(0), t.median_ns(1), t.median_ns(2), t.median_ns(3), t.ratio(0, 1),
 		    t.ratio(0, 2), t.min_ns(0), t.max_ns(0), t.min_ns(1), t.max_ns(1), t.min_ns(2),
 		    t.max_ns(2));
@@ -409,7 +408,7 @@ void bench_toeplitz(const Options &opt, Floors &floors, int empty_fd, Targets &t
 		fail("write the bench key map", errno);
 	const Frame f = make_frame(4, 6);
 	const uint32_t repeat = 2000;
-	auto time = [&](int fd) { return [&f, fd] { return double(run_skb(fd, f, repeat).duration_ns); }; };
+	auto time = [&](int fd) { return [&f, fd] { return run_skb(fd, f, repeat).ns_per_run; }; };
 	const int all = floors.fd(floors.skel->progs.probe_rebuild_all);
 	const int v4 = floors.fd(floors.skel->progs.probe_rebuild_ipv4);
 	if (run_skb(all, f, 1).retval != 1 || run_skb(v4, f, 1).retval != 1)

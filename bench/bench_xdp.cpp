@@ -150,10 +150,10 @@ void bench_xdp(const Options &opt, int floor_fd, int cpu, Targets &targets)
 	            "rounds min..max (classifier)");
 	for (const Row &r : rows) {
 		auto time = [&r, repeat](int fd) {
-			return [&r, fd, repeat] { return double(run_xdp(fd, r.frame, repeat).duration_ns); };
+			return [&r, fd, repeat] { return run_xdp(fd, r.frame, repeat).ns_per_run; };
 		};
 		Interleaved t = Interleaved::run(opt.rounds, {time(obj.classify_fd()), time(floor_fd)});
-		std::printf("%-42s | %9.0f | %9.0f | %7.2fx | %.0f..%.0f\n", r.name, t.median_ns(0),
+		std::printf("%-42s | %9.1f | %9.1f | %7.2fx | %.1f..%.1f\n", r.name, t.median_ns(0),
 		            t.median_ns(1), t.ratio(0, 1), t.min_ns(0), t.max_ns(0));
 		if (r.limit > 0)
 			targets.add({std::string("XDP ") + r.name + " vs XDP_PASS", t.ratio(0, 1), "x",
@@ -164,12 +164,10 @@ void bench_xdp(const Options &opt, int floor_fd, int cpu, Targets &targets)
 	const Frame limited = v4(kMacRate, "198.51.100.1", true);
 	{
 		auto time = [&limited, repeat](int fd) {
-			return [&limited, fd, repeat] {
-				return double(run_xdp(fd, limited, repeat).duration_ns);
-			};
+			return [&limited, fd, repeat] { return run_xdp(fd, limited, repeat).ns_per_run; };
 		};
 		Interleaved t = Interleaved::run(opt.rounds, {time(obj.classify_fd()), time(floor_fd)});
-		std::printf("%-42s | %9.0f | %9.0f | %7.2fx | %.0f..%.0f\n",
+		std::printf("%-42s | %9.1f | %9.1f | %7.2fx | %.1f..%.1f\n",
 		            "mac -> tap, rate-limited VM (over rate)", t.median_ns(0), t.median_ns(1),
 		            t.ratio(0, 1), t.min_ns(0), t.max_ns(0));
 	}
