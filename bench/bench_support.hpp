@@ -43,8 +43,10 @@ struct RunResult {
  * what every call costs besides the runs cancels out. For XDP that is 0.3-0.5 ms (the kernel
  * switches its XDP dispatcher to the program and back around a repeated run), which would
  * add 3-5 ns to every run of a 100000-run call. The outputs are those of the long call.
+ * With `timed` false, the one call with `repeat` runs only.
  */
-inline double timed_test_run(int prog_fd, bpf_test_run_opts &opts, uint32_t repeat, const char *what)
+inline double timed_test_run(int prog_fd, bpf_test_run_opts &opts, uint32_t repeat, const char *what,
+                             bool timed = true)
 {
 	auto cpu_ns = [&](uint32_t runs) {
 		timespec a{}, b{};
@@ -57,7 +59,7 @@ inline double timed_test_run(int prog_fd, bpf_test_run_opts &opts, uint32_t repe
 			     errno);
 		return double(b.tv_sec - a.tv_sec) * 1e9 + double(b.tv_nsec - a.tv_nsec);
 	};
-	if (repeat <= 2)
+	if (repeat <= 2 || !timed)
 		return cpu_ns(repeat) / repeat;
 	const double setup = cpu_ns(2);
 	return std::max(0.0, cpu_ns(repeat) - setup) / (repeat - 2);
@@ -78,8 +80,9 @@ inline RunResult run_skb(int prog_fd, const Frame &frame, uint32_t repeat, bool 
 	return r;
 }
 
-// One BPF_PROG_TEST_RUN of an XDP program (room for metadata in data_out).
-inline RunResult run_xdp(int prog_fd, const Frame &frame, uint32_t repeat)
+// One BPF_PROG_TEST_RUN of an XDP program (room for metadata in data_out). `timed` false:
+// one call only, for offering load (ns_per_run then includes the call's own cost).
+inline RunResult run_xdp(int prog_fd, const Frame &frame, uint32_t repeat, bool timed = true)
 {
 	RunResult r;
 	std::vector<uint8_t> out(frame.size() + 256);
@@ -89,7 +92,7 @@ inline RunResult run_xdp(int prog_fd, const Frame &frame, uint32_t repeat)
 	            .data_size_in = static_cast<uint32_t>(frame.size()),
 	            .data_size_out = static_cast<uint32_t>(out.size()), .ctx_in = &ctx_in,
 	            .ctx_size_in = sizeof(ctx_in));
-	r.ns_per_run = timed_test_run(prog_fd, opts, repeat, "XDP program");
+	r.ns_per_run = timed_test_run(prog_fd, opts, repeat, "XDP program", timed);
 	r.retval = opts.retval;
 	return r;
 }
