@@ -247,37 +247,36 @@ static __always_inline __u32 vsteer_word(const __u8 *p)
 }
 
 /*
- * An untagged IPv4 frame without options too short for the one-load path
- * (< 54 bytes): a UDP or ICMP header with little or no payload. Bytes 10..41
- * hold all the parse needs. Returns 1 if parsed, 0 for the general path.
+ * An IPv4 header without options at `ip`, followed in the
+ * frame by at least `room` bytes: 20 on the one-load path, 8 for a short frame
+ * (42..53 bytes: UDP or ICMP with little payload). Fills the addresses and,
+ * for a whole TCP/UDP header, the ports, as vsteer_parse_l4 would. Returns 1
+ * if parsed, 0 for the general path (options; an SCTP header that may be whole
+ * beyond `room`).
  */
-static __always_inline int vsteer_parse_short(void *ctx, struct vsteer_flow *f, const int classify)
+static __always_inline int vsteer_parse_ipv4_plain(const __u8 *ip, struct vsteer_flow *f, const int classify,
+                                                   const __u32 room)
 {
-	__u8 buf[32] __attribute__((aligned(8)));
-	const __u8 *w = VSTEER_HEADER(ctx, 10, buf, sizeof(buf)), *ip;
 	__u32 *in = (__u32 *)f->in;
-	__u8 proto;
+	__u8 proto = ip[9];
 
-	if (!w)
-		return 0;
-	ip = &w[4];
-	proto = ip[9];
-	/* An SCTP header may or may not be whole in 42..53 bytes: the general path. */
-	if (w[2] != 0x08 || w[3] != 0x00 || ip[0] != 0x45 || proto == VSTEER_IPPROTO_SCTP)
+	if (ip[0] != 0x45 || (proto == VSTEER_IPPROTO_SCTP && room < 12))
 		return 0;
 	f->l3 = 4;
+	/* Addresses and the first 4 bytes after the header, in hash input order;
+	 * the bytes after the addresses count as ports only with f->l4. */
 	in[0] = vsteer_word(&ip[12]);
 	in[1] = vsteer_word(&ip[16]);
+	in[2] = vsteer_word(&ip[20]);
 	if ((ip[6] & 0x3f) || ip[7]) /* MF or a fragment offset */
 		return 1;
-	/* A TCP header (20 bytes) is cut short in a frame of less than 54 bytes. */
-	if (proto == VSTEER_IPPROTO_UDP) {
-		in[2] = vsteer_word(&ip[20]);
+	if ((proto == VSTEER_IPPROTO_TCP && room >= 20) || proto == VSTEER_IPPROTO_UDP) {
 		f->l4 = proto;
 		if (classify)
 			f->ip_proto = proto;
-	} else if (classify && (proto == VSTEER_IPPROTO_ICMP || proto == VSTEER_IPPROTO_ICMPV6)) {
-		f->ip_proto = proto;
+	} else if (classify && (proto == VSTEER_IPPROTO_SCTP || proto == VSTEER_IPPROTO_ICMP ||
+	                        proto == VSTEER_IPPROTO_ICMPV6)) {
+		f->ip_proto = proto; /* as vsteer_parse_l4: its first bytes are there */
 	}
 	return 1;
 }
@@ -299,31 +298,15 @@ static __always_inline int vsteer_parse_fast(void *ctx, struct vsteer_flow *f, c
 	__u32 *in = (__u32 *)f->in;
 	__u8 proto;
 
-	if (!w)
-		return vsteer_parse_short(ctx, f, classify);
-	ip = &w[4];
-	if (w[2] == 0x08 && w[3] == 0x00) { /* IPv4 */
-		if (ip[0] != 0x45)
+	if (!w) {
+		w = VSTEER_HEADER(ctx, 10, buf, 32); /* a short frame: 42..53 bytes */
+		if (!w || w[2] != 0x08 || w[3] != 0x00)
 			return 0;
-		f->l3 = 4;
-		/* Addresses and the first 4 bytes after the header, in hash input order;
-		 * the bytes after the addresses count as ports only with f->l4. */
-		in[0] = vsteer_word(&ip[12]);
-		in[1] = vsteer_word(&ip[16]);
-		in[2] = vsteer_word(&ip[20]);
-		if ((ip[6] & 0x3f) || ip[7]) /* MF or a fragment offset */
-			return 1;
-		proto = ip[9];
-		if (proto == VSTEER_IPPROTO_TCP || proto == VSTEER_IPPROTO_UDP) {
-			f->l4 = proto; /* the whole header is in w */
-			if (classify)
-				f->ip_proto = proto;
-		} else if (classify && (proto == VSTEER_IPPROTO_SCTP || proto == VSTEER_IPPROTO_ICMP ||
-		                        proto == VSTEER_IPPROTO_ICMPV6)) {
-			f->ip_proto = proto; /* as vsteer_parse_l4: 12-byte SCTP header in w */
-		}
-		return 1;
+		return vsteer_parse_ipv4_plain(&w[4], f, classify, 8);
 	}
+	ip = &w[4];
+	if (w[2] == 0x08 && w[3] == 0x00) /* IPv4 */
+		return vsteer_parse_ipv4_plain(ip, f, classify, 20);
 	if (w[2] == 0x86 && w[3] == 0xDD) { /* IPv6 */
 		proto = ip[6];
 		if ((ip[0] >> 4) != 6 || proto == VSTEER_IPPROTO_HOPOPTS || proto == VSTEER_IPPROTO_ROUTING ||
